@@ -1,0 +1,161 @@
+// Maps a request to its handler. Every route validates its own input and throws an HttpError; this module
+// turns those into JSON error bodies and anything unexpected into a logged 500 `internal`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { HttpError, notFound, sendError, sendJson } from './http-errors.ts';
+import type { FeatureLayer } from './feature-store.ts';
+import * as ogc from './ogc.ts';
+import { isSafeName, parseTarget } from './params.ts';
+import { sendFile, serveStatic, statFile } from './static.ts';
+import { TileService, unknownTileset } from './tile-route.ts';
+import { buildTileJson } from './tilejson.ts';
+
+export interface RouterContext {
+  tiles: TileService;
+  layers: Map<string, FeatureLayer>;
+  dataDir: string;
+  webDir: string;
+  startedAt: number;
+  /** Origin used when the Host header is absent or unusable. */
+  fallbackOrigin: string;
+  log: (msg: string) => void;
+}
+
+const ALLOW = 'GET, HEAD, OPTIONS';
+const PREFLIGHT = {
+  Allow: ALLOW,
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': ALLOW,
+  'Access-Control-Allow-Headers': 'Range, If-None-Match, If-Range, Content-Type',
+  'Access-Control-Max-Age': '86400',
+};
+
+/** The origin the client used, for absolute links (TileJSON tiles, OGC links). Host is checked, never echoed raw. */
+export function originOf(req: IncomingMessage, fallback: string): string {
+  const host = req.headers.host;
+  const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+  if (host && /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(:\d{1,5})?$/.test(host)) return `${proto}://${host}`;
+  return fallback;
+}
+
+export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const method = req.method;
+    const head = method === 'HEAD';
+    try {
+      if (method !== 'GET' && !head) {
+        if (method === 'OPTIONS') {
+          res.writeHead(204, PREFLIGHT);
+          res.end();
+          return;
+        }
+        throw new HttpError(405, 'method_not_allowed', `不支持 ${method} 方法；此服务只读，请用 GET。Method ${method} not allowed: this service is read-only; use GET.`, { Allow: ALLOW });
+      }
+      const url = req.url ?? '/';
+      // Fast path: a tile URL served before is answered from memory without parsing (see TileService.serveCached).
+      if (url.startsWith('/tiles/')) {
+        const q = url.indexOf('?');
+        if (ctx.tiles.serveCached(req, res, q < 0 ? url : url.slice(0, q), head)) return;
+      }
+      const out = route(ctx, req, res, head);
+      if (out) out.catch((err: unknown) => fail(ctx, req, res, err, head));
+    } catch (err) {
+      fail(ctx, req, res, err, head);
+    }
+  };
+}
+
+function fail(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, err: unknown, head: boolean): void {
+  if (err instanceof HttpError) {
+    sendError(res, err, head);
+    return;
+  }
+  ctx.log(`500 ${req.method} ${req.url?.slice(0, 300)}: ${(err as Error)?.stack ?? String(err)}`);
+  sendError(res, new HttpError(500, 'internal', '服务器内部错误，已记录日志；请稍后重试或联系管理员。Internal error (logged); retry later or contact the operator.'), head);
+}
+
+function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, head: boolean): void | Promise<void> {
+  const { segments: s, query } = parseTarget(req.url ?? '/');
+  switch (s[0]) {
+    case 'tiles':
+      if (s.length === 5) {
+        const url = req.url!;
+        const q = url.indexOf('?');
+        return ctx.tiles.handle(req, res, q < 0 ? url : url.slice(0, q), s[1], s[2], s[3], s[4], head);
+      }
+      if (s.length === 2 && s[1].endsWith('.json')) return tileJson(ctx, req, res, s[1].slice(0, -5), head);
+      throw noRoute('/tiles/{tileset}.json 或 /tiles/{tileset}/{z}/{x}/{y}.mvt');
+    case 'pmtiles':
+      if (s.length === 2 && s[1].endsWith('.pmtiles')) {
+        const name = s[1].slice(0, -8);
+        if (!isSafeName(name) || !ctx.tiles.archive(name)) throw unknownTileset(name, ctx.tiles.tilesets);
+        return dataFile(req, res, join(ctx.dataDir, `${name}.pmtiles`), 'application/vnd.pmtiles', head);
+      }
+      throw noRoute('/pmtiles/{tileset}.pmtiles');
+    case 'data':
+      if (s.length === 2 && s[1].endsWith('.fgb')) {
+        const id = s[1].slice(0, -4);
+        const layer = isSafeName(id) ? ctx.layers.get(id) : undefined;
+        if (!layer) throw unknownLayer(id, ctx);
+        return dataFile(req, res, layer.path, 'application/flatgeobuf', head);
+      }
+      throw noRoute('/data/{layer}.fgb');
+    case 'ogc':
+      return ogcRoute(ctx, req, res, s, query, head);
+    case 'healthz':
+      if (s.length !== 1) throw noRoute('/healthz');
+      sendJson(res, {
+        status: 'ok',
+        tilesets: ctx.tiles.tilesets,
+        layers: [...ctx.layers.keys()],
+        uptime: Math.round((Date.now() - ctx.startedAt) / 1000),
+      }, { head, cacheControl: 'no-store' });
+      return;
+    default:
+      return serveStatic(req, res, ctx.webDir, s, head);
+  }
+}
+
+function noRoute(expected: string): HttpError {
+  return notFound('not_found', `没有这个地址；应为 ${expected}。No such route; expected ${expected}.`);
+}
+
+function unknownLayer(id: string, ctx: RouterContext): HttpError {
+  const known = [...ctx.layers.keys()];
+  return notFound('unknown_layer', `没有图层 ${id.slice(0, 64)}；可用：${known.join(', ') || '无（请运行 npm run data）'}。No layer "${id.slice(0, 64)}"; available: ${known.join(', ') || 'none (run npm run data)'}.`);
+}
+
+function tileJson(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, name: string, head: boolean): void {
+  const archive = ctx.tiles.archive(name);
+  if (!archive) throw unknownTileset(name, ctx.tiles.tilesets);
+  sendJson(res, buildTileJson(name, archive, originOf(req, ctx.fallbackOrigin)), { head, cacheControl: 'no-cache' });
+}
+
+async function dataFile(req: IncomingMessage, res: ServerResponse, path: string, contentType: string, head: boolean): Promise<void> {
+  const st = await statFile(path);
+  if (!st) throw notFound('file_missing', '数据文件已被删除或移动；请运行 npm run data && npm run tiles 后重启服务。The data file is gone: rebuild with npm run data && npm run tiles and restart.');
+  sendFile(req, res, path, st, { contentType, cacheControl: 'public, max-age=300, must-revalidate', head });
+}
+
+async function ogcRoute(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, s: string[], query: string, head: boolean): Promise<void> {
+  const base = originOf(req, ctx.fallbackOrigin);
+  const q = new URLSearchParams(query);
+  let out: ogc.OgcResult;
+  // /ogc and /ogc/ both name the landing page.
+  const n = s[s.length - 1] === '' && s.length > 1 ? s.length - 1 : s.length;
+  if (n === 1) out = ogc.landing(base, q);
+  else if (n === 2 && s[1] === 'conformance') out = ogc.conformance(q);
+  else if (n === 2 && s[1] === 'api') out = ogc.openApi(base, ctx.layers);
+  else if (n === 2 && s[1] === 'collections') out = await ogc.collections(base, ctx.layers, q);
+  else if (n >= 3 && n <= 5 && s[1] === 'collections') {
+    const layer = ogc.findLayer(ctx.layers, s[2]);
+    if (n === 3) out = await ogc.collectionDoc(base, layer, q);
+    else if (s[3] !== 'items') throw noRoute('/ogc/collections/{id}/items');
+    else if (n === 4) out = await ogc.items(base, layer, q);
+    else {
+      if (s[4].length > 256) throw notFound('unknown_feature', '要素 id 过长。Feature id too long.');
+      out = await ogc.item(base, layer, s[4], q);
+    }
+  } else throw noRoute('/ogc, /ogc/conformance, /ogc/collections, /ogc/collections/{id}/items');
+  sendJson(res, out.body, { head, type: out.type, cacheControl: 'no-cache' });
+}
