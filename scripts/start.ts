@@ -14,4 +14,7 @@ try {
   console.error('请检查上面的输出；修复后重新运行 npm start（加 -- --rebuild 可强制全部重建）。');
   process.exit(1);
 }
+// The server reads the same folders from the environment, so it serves exactly what was just built.
+process.env.DATA_DIR = dataDir;
+process.env.WEB_DIR = webDir;
 await import('../tile-server/main.ts');

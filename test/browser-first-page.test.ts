@@ -1,0 +1,125 @@
+// The first page in a real browser: the built web app, served by our tile server from the demo data,
+// draws Changshu with deck.gl (software WebGL), shows Chinese UI and place labels, and never makes a
+// request to any host but 127.0.0.1. Needs: geodata/build/{basemap,overlay}.pmtiles (npm run data &&
+// npm run tiles) and Debian packages chromium + fonts-noto-cjk.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getLayer, tilesetLayers } from '../layers/catalog.ts';
+import { startServer, type RunningServer } from '../tile-server/server.ts';
+import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+/** Same variable as tile-server/main.ts, so a test run can point at another build. */
+const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
+const WEB_DIR = join(ROOT, 'dist', 'web');
+const SCREENSHOT = join(ROOT, 'test-results', 'first-page.png');
+/** The page background (App.vue `body`), i.e. what shows where nothing is drawn. */
+const BACKGROUND = [0xf4, 0xf1, 0xea];
+/** The map area clear of the title bar, the layer panel, the status box and the attribution line. */
+const MAP_REGION = { x: 220, y: 50, width: 1060, height: 690 };
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the bundle when it is missing or older than the web sources (a stale bundle would test old code). */
+function ensureWebBuilt(): void {
+  const index = join(WEB_DIR, 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'web'))) return;
+  execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'pipe' });
+}
+
+describe('first page /', () => {
+  let server: RunningServer;
+  let browser: LaunchedBrowser;
+  let requests: RequestLog;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    for (const ts of ['basemap', 'overlay']) {
+      if (!existsSync(join(DATA_DIR, `${ts}.pmtiles`))) {
+        throw new Error(`${DATA_DIR}/${ts}.pmtiles is missing: build the demo data first (npm run data && npm run tiles).`);
+      }
+    }
+    ensureWebBuilt();
+    server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
+    browser = await launchBrowser({ width: 1280, height: 800 });
+    requests = watchRequests(browser.context);
+    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('draws Changshu from local tiles with Chinese labels and UI, contacting only 127.0.0.1', async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/`);
+    // Software WebGL and main-thread MVT parsing on a shared 2-core machine: be generous.
+    await page.waitForFunction(
+      () => document.documentElement.dataset.mapReady === '1' && Number(document.documentElement.dataset.tilesLoaded) > 0,
+      null, { timeout: 90_000, polling: 250 });
+    // Let deck.gl draw the frame that follows the last tile.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 300)))));
+
+    const png = await page.screenshot();
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    writeFileSync(SCREENSHOT, png);
+
+    // Nothing left the machine, and nothing failed on the way.
+    expect(requests.foreign, `requests to hosts other than 127.0.0.1:\n${requests.foreign.join('\n')}`).toEqual([]);
+    // deck.gl aborts tile requests it no longer needs (ERR_ABORTED); anything else is a failure.
+    expect(requests.failed.filter((f) => !f.error.includes('ERR_ABORTED')), 'failed requests').toEqual([]);
+    expect(pageErrors, 'uncaught page errors').toEqual([]);
+
+    // Tiles of both tilesets came from our server.
+    const mvt200 = (ts: string) => requests.responses.filter((r) => r.status === 200 && new RegExp(`/tiles/${ts}/\\d+/\\d+/\\d+\\.mvt$`).test(r.url));
+    expect(mvt200('basemap').length).toBeGreaterThan(0);
+    expect(mvt200('overlay').length).toBeGreaterThan(0);
+
+    const ds = await page.evaluate(() => ({ ...document.documentElement.dataset }));
+    expect(Number(ds.tilesLoaded)).toBeGreaterThan(0);
+    expect(ds.mapErrors).toBe('0');
+
+    // Chinese UI: title, language, layer list with catalog titles, attribution.
+    expect(await page.title()).toBe('常熟城市运行一张图');
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    const text = await page.locator('body').innerText();
+    for (const s of ['常熟城市运行一张图', '图层', '数据来源', getLayer('water')!.title, getLayer('towns')!.title]) {
+      expect(text).toContain(s);
+    }
+    expect(await page.locator('.status .errors').count()).toBe(0);
+
+    // Chinese place labels were decoded for the text layer (names of towns / sub-districts among them).
+    const names = (ds.labelNames ?? '').split('|').filter(Boolean);
+    expect(Number(ds.labelCount)).toBeGreaterThan(0);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((n) => /[\u4e00-\u9fff]/.test(n)), `non-Chinese label names: ${names.join(', ')}`).toBe(true);
+    expect(names.some((n) => /(镇|街道)$/.test(n)), `no town label among: ${names.join(', ')}`).toBe(true);
+
+    // The canvas really shows a map: many colours, little bare background, and the catalog's own
+    // colours for water, land use, roads and boundaries.
+    const img = decodePng(png);
+    expect([img.width, img.height]).toEqual([1280, 800]);
+    const area = MAP_REGION.width * MAP_REGION.height;
+    const bare = countColour(img, BACKGROUND, 2, MAP_REGION);
+    expect(bare / area, 'share of the map area left bare').toBeLessThan(0.7);
+    expect(distinctColours(img, MAP_REGION)).toBeGreaterThan(20);
+    const seen = (rgba: readonly number[] | undefined) => (rgba ? countColour(img, rgba, 4, MAP_REGION) : 0);
+    expect(seen(getLayer('water')!.style.fill), 'water pixels').toBeGreaterThan(500);
+    const landuse = Object.values(getLayer('landuse')!.style.categories!).filter((c) => seen(c) > 500);
+    expect(landuse.length, 'land-use categories drawn').toBeGreaterThanOrEqual(2);
+    const roads = getLayer('roads')!.style.categories!;
+    expect(seen(roads.arterial) + seen(roads.secondary), 'road pixels').toBeGreaterThan(100);
+    const boundaries = tilesetLayers('overlay').filter((l) => l.visibleByDefault).map((l) => seen(l.style.line));
+    expect(Math.max(...boundaries), 'boundary pixels').toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,200 @@
+// Browser tests run the system Chromium (Debian package `chromium`) through playwright-core, with
+// WebGL on SwiftShader (no GPU on CI), a fresh profile per launch and no background traffic, plus a
+// request log that proves the page never contacts a host other than 127.0.0.1.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { chromium, type BrowserContext, type Page, type Request, type Response } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Software WebGL (SwiftShader) and no calls home: the machine has no GPU and no internet. */
+export const CHROMIUM_ARGS = [
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--ignore-gpu-blocklist',
+  '--headless',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
+
+export interface LaunchedBrowser {
+  context: BrowserContext;
+  page: Page;
+  /** Closes the browser and deletes its temporary profile. */
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(opts: { width?: number; height?: number } = {}): Promise<LaunchedBrowser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install chromium fonts-noto-cjk\` (Debian), then rerun the test.`);
+  }
+  const profile = await mkdtemp(join(tmpdir(), 'onemap-chromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
+      deviceScaleFactor: 1,
+      locale: 'zh-CN',
+    });
+  } catch (err) {
+    await rm(profile, { recursive: true, force: true });
+    throw err;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close().catch(() => {});
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RequestLog {
+  /** Every request URL, in order. */
+  readonly urls: string[];
+  /** Requests to anything but 127.0.0.1 (data: and blob: URLs are local and allowed). */
+  readonly foreign: string[];
+  /** Finished responses: URL and HTTP status. */
+  readonly responses: { url: string; status: number }[];
+  /** Requests that failed at the network level, with the reason. */
+  readonly failed: { url: string; error: string }[];
+}
+
+export function isLocalUrl(url: string): boolean {
+  if (url.startsWith('data:') || url.startsWith('blob:') || url === 'about:blank') return true;
+  try {
+    return new URL(url).hostname === '127.0.0.1';
+  } catch {
+    return false;
+  }
+}
+
+/** Records every request of a page or a whole browser context (which includes its workers). */
+export function watchRequests(target: Page | BrowserContext): RequestLog {
+  const log = { urls: [] as string[], foreign: [] as string[], responses: [] as { url: string; status: number }[], failed: [] as { url: string; error: string }[] };
+  const on = target as unknown as {
+    on(e: 'request', f: (r: Request) => void): void;
+    on(e: 'response', f: (r: Response) => void): void;
+    on(e: 'requestfailed', f: (r: Request) => void): void;
+  };
+  on.on('request', (r) => {
+    log.urls.push(r.url());
+    if (!isLocalUrl(r.url())) log.foreign.push(r.url());
+  });
+  on.on('response', (r) => log.responses.push({ url: r.url(), status: r.status() }));
+  on.on('requestfailed', (r) => log.failed.push({ url: r.url(), error: r.failure()?.errorText ?? 'unknown' }));
+  return log;
+}
+
+export interface RgbaImage { width: number; height: number; data: Uint8Array }
+
+/**
+ * Decodes an 8-bit, non-interlaced RGB or RGBA PNG (what Chromium screenshots are) to RGBA.
+ * PNG spec: https://www.w3.org/TR/png-3/ (chunks §5, filters §7.3, §9).
+ */
+export function decodePng(png: Uint8Array): RgbaImage {
+  const sig = [137, 80, 78, 71, 13, 10, 26, 10];
+  if (!sig.every((b, i) => png[i] === b)) throw new Error('Not a PNG file (bad signature)');
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  let width = 0, height = 0, colorType = -1;
+  const idat: Uint8Array[] = [];
+  for (let off = 8; off < png.length;) {
+    const len = view.getUint32(off);
+    const type = String.fromCharCode(...png.subarray(off + 4, off + 8));
+    const body = png.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') {
+      width = view.getUint32(off + 8);
+      height = view.getUint32(off + 12);
+      const depth = body[8];
+      colorType = body[9];
+      if (depth !== 8 || (colorType !== 2 && colorType !== 6) || body[12] !== 0) {
+        throw new Error(`Unsupported PNG: bit depth ${depth}, colour type ${colorType}, interlace ${body[12]} (need 8-bit RGB/RGBA, not interlaced)`);
+      }
+    } else if (type === 'IDAT') {
+      idat.push(body);
+    } else if (type === 'IEND') {
+      break;
+    }
+    off += 12 + len;
+  }
+  const bpp = colorType === 6 ? 4 : 3;
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = width * bpp;
+  const out = new Uint8Array(width * height * 4);
+  let prev = new Uint8Array(stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    const cur = new Uint8Array(stride);
+    for (let i = 0; i < stride; i++) {
+      const a = i >= bpp ? cur[i - bpp] : 0;
+      const b = prev[i];
+      const c = i >= bpp ? prev[i - bpp] : 0;
+      let v = line[i];
+      switch (filter) {
+        case 0: break;
+        case 1: v += a; break;
+        case 2: v += b; break;
+        case 3: v += (a + b) >> 1; break;
+        case 4: {
+          const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+          break;
+        }
+        default: throw new Error(`Bad PNG filter type ${filter} on row ${y}`);
+      }
+      cur[i] = v & 255;
+    }
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 4;
+      out[o] = cur[x * bpp];
+      out[o + 1] = cur[x * bpp + 1];
+      out[o + 2] = cur[x * bpp + 2];
+      out[o + 3] = bpp === 4 ? cur[x * bpp + 3] : 255;
+    }
+    prev = cur;
+  }
+  return { width, height, data: out };
+}
+
+export interface Region { x: number; y: number; width: number; height: number }
+
+/** Pixels of `img` inside `region` within `tolerance` (per channel) of `rgb`. */
+export function countColour(img: RgbaImage, rgb: readonly number[], tolerance: number, region?: Region): number {
+  const r = region ?? { x: 0, y: 0, width: img.width, height: img.height };
+  let n = 0;
+  for (let y = r.y; y < r.y + r.height; y++) {
+    for (let x = r.x; x < r.x + r.width; x++) {
+      const o = (y * img.width + x) * 4;
+      if (Math.abs(img.data[o] - rgb[0]) <= tolerance && Math.abs(img.data[o + 1] - rgb[1]) <= tolerance
+        && Math.abs(img.data[o + 2] - rgb[2]) <= tolerance) n++;
+    }
+  }
+  return n;
+}
+
+/** Number of distinct colours in `region` after dropping the low `dropBits` bits of each channel. */
+export function distinctColours(img: RgbaImage, region?: Region, dropBits = 2): number {
+  const r = region ?? { x: 0, y: 0, width: img.width, height: img.height };
+  const seen = new Set<number>();
+  for (let y = r.y; y < r.y + r.height; y++) {
+    for (let x = r.x; x < r.x + r.width; x++) {
+      const o = (y * img.width + x) * 4;
+      seen.add(((img.data[o] >> dropBits) << 16) | ((img.data[o + 1] >> dropBits) << 8) | (img.data[o + 2] >> dropBits));
+    }
+  }
+  return seen.size;
+}

@@ -1,0 +1,55 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import { CITY } from '../../../layers/catalog.ts';
+import { BOUNDS_MARGIN, INITIAL_ZOOM, MAX_PITCH, MAX_ZOOM, MIN_ZOOM, clampView, initialView, useViewStore } from './view.ts';
+
+describe('view store', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('starts centred on the city from the catalog', () => {
+    const s = useViewStore();
+    expect(s.view.longitude).toBe(CITY.center[0]);
+    expect(s.view.latitude).toBe(CITY.center[1]);
+    expect(s.view.zoom).toBe(INITIAL_ZOOM);
+    expect(s.view.pitch).toBe(0);
+    expect(s.view.bearing).toBe(0);
+    expect([s.view.minZoom, s.view.maxZoom]).toEqual([MIN_ZOOM, MAX_ZOOM]);
+  });
+
+  it('clamps zoom to [MIN_ZOOM, MAX_ZOOM] and returns the view it applied', () => {
+    const s = useViewStore();
+    expect(s.setView({ ...s.view, zoom: 30 }).zoom).toBe(MAX_ZOOM);
+    expect(s.view.zoom).toBe(MAX_ZOOM);
+    expect(s.setView({ ...s.view, zoom: 1 }).zoom).toBe(MIN_ZOOM);
+    expect(s.setView({ ...s.view, zoom: 12.25 }).zoom).toBe(12.25);
+  });
+
+  it('keeps the centre near the city and pitch within range', () => {
+    const s = useViewStore();
+    const v = s.setView({ longitude: 0, latitude: 89, pitch: 85, zoom: 12 });
+    expect(v.longitude).toBeCloseTo(CITY.bounds[0] - BOUNDS_MARGIN, 10);
+    expect(v.latitude).toBeCloseTo(CITY.bounds[3] + BOUNDS_MARGIN, 10);
+    expect(v.pitch).toBe(MAX_PITCH);
+  });
+
+  it('keeps the previous value when a field is missing or not finite', () => {
+    const s = useViewStore();
+    s.setView({ longitude: 120.8, latitude: 31.7, zoom: 13 });
+    const v = s.setView({ zoom: Number.NaN, longitude: Number.POSITIVE_INFINITY });
+    expect(v.zoom).toBe(13);
+    expect(v.longitude).toBe(120.8);
+    expect(v.latitude).toBe(31.7);
+  });
+
+  it('wraps bearing into [-180, 180)', () => {
+    expect(clampView({ bearing: 190 }).bearing).toBe(-170);
+    expect(clampView({ bearing: -190 }).bearing).toBe(170);
+    expect(clampView({ bearing: 45 }).bearing).toBe(45);
+  });
+
+  it('reset returns to the initial view', () => {
+    const s = useViewStore();
+    s.setView({ zoom: 15, longitude: 120.9 });
+    expect(s.reset()).toEqual(initialView());
+  });
+});
