@@ -100,6 +100,13 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
         return dataFile(req, res, layer.path, 'application/flatgeobuf', head);
       }
       throw noRoute('/data/{layer}.fgb');
+    case 'terrain':
+      // The elevation grid the 3D view drapes the map on: a fixed pair of files, looked up by name only.
+      if (s.length === 2 && (s[1] === 'dem.json' || s[1] === 'dem.f32')) {
+        const type = s[1] === 'dem.json' ? 'application/json' : 'application/octet-stream';
+        return dataFile(req, res, join(ctx.dataDir, 'terrain', s[1]), type, head);
+      }
+      throw noRoute('/terrain/dem.json 或 /terrain/dem.f32');
     case 'ogc':
       return ogcRoute(ctx, req, res, s, query, head);
     case 'healthz':

@@ -53,7 +53,7 @@ describe('buildTiles', () => {
     expect([h.centerLon, h.centerLat]).toEqual([cx, cy]);
     const meta = (await p.getMetadata()) as { name: string; attribution: string; vector_layers: { id: string; minzoom: number; maxzoom: number; fields: Record<string, string> }[] };
     expect(meta.attribution).toContain('生成数据');
-    expect(meta.vector_layers.map((l) => l.id)).toEqual(['water', 'landuse', 'roads', 'buildings', 'places']);
+    expect(meta.vector_layers.map((l) => l.id)).toEqual(['landuse', 'water', 'roads', 'buildings', 'places']);
     expect(meta.vector_layers.find((l) => l.id === 'buildings')).toMatchObject({ minzoom: 13, maxzoom: 14, fields: { id: 'String', floors: 'Number', height: 'Number' } });
 
     const z14 = await decode(p, 14, cx + 0.0001, cy + 0.0001);
@@ -88,7 +88,7 @@ describe('buildTiles', () => {
   it('writes the overlay archive with towns, villages and grids in their zoom ranges', async () => {
     const p = open(join(dir, 'overlay.pmtiles'));
     const meta = (await p.getMetadata()) as { vector_layers: { id: string }[] };
-    expect(meta.vector_layers.map((l) => l.id)).toEqual(['city', 'towns', 'villages', 'grids']);
+    expect(meta.vector_layers.map((l) => l.id)).toEqual(['towns', 'villages', 'grids', 'city']);
     const z5 = await decode(p, 5, cx, cy);
     expect(Object.keys(z5.layers).sort()).toEqual(['city', 'towns']);
     expect(names(z5, 'towns').sort()).toEqual(['虞山街道', '常福街道', '琴川街道', '莫城街道'].sort());
