@@ -42,7 +42,9 @@ export function rewindForMvt(g: GeoJSON.Geometry): GeoJSON.Geometry {
 
 function readLayer(dir: string, def: LayerDef): Layer {
   const path = join(dir, def.fgb);
-  if (!existsSync(path)) throw new Error(`${path} is missing: build the data first with \`npm run data\` (layer ${def.id})`);
+  // A city loading its own data may not have every layer: a missing layer is left out of the tiles
+  // (buildTileset says so); only a tileset with no layer at all is an error.
+  if (!existsSync(path)) return { def, features: [] };
   const file = openFlatGeobuf(readFileSync(path));
   const keep = TILE_PROPERTIES.filter((p) => def.fields.some((f) => f.name === p));
   const features: GeoJSON.Feature[] = [];
@@ -103,7 +105,9 @@ export async function buildTileset(tileset: Tileset, opts: TilesetOptions): Prom
   const secs = () => ((performance.now() - t0) / 1000).toFixed(1);
   const defs = tilesetLayers(tileset);
   const layers = defs.map((d) => readLayer(dir, d)).filter((l) => l.features.length > 0);
-  if (!layers.length) throw new Error(`no features in any ${tileset} layer (${defs.map((d) => d.fgb).join(', ')}) in ${dir}; run \`npm run data\``);
+  const absent = defs.filter((d) => !layers.some((l) => l.def.id === d.id)).map((d) => d.fgb);
+  if (absent.length && layers.length) onProgress(`[tiles] ${tileset}: no features in ${absent.join(', ')} - left out of the tiles`);
+  if (!layers.length) throw new Error(`no features in any ${tileset} layer (${defs.map((d) => d.fgb).join(', ')}) in ${dir}; put the layer files there (README: a real city's own data) or run \`npm run data\` for the demo city`);
   onProgress(`[tiles] ${tileset}: read ${layers.map((l) => `${l.def.id} ${l.features.length}`).join(', ')} (${secs()} s)`);
 
   const indexes = layers.map((l) => new GeoJSONVT({ type: 'FeatureCollection', features: l.features }, {

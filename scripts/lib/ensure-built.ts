@@ -17,6 +17,8 @@ export interface Stage {
   /** Files that must exist for the output to be complete. */
   outputs: string[];
   stamp: string;
+  /** The output is the user's own (e.g. a real city's data): never rebuild over it. Returns why. */
+  ownedByUser?(): string | null;
   run(log: (msg: string) => void): Promise<void>;
 }
 
@@ -57,6 +59,11 @@ export async function ensureStages(stages: Stage[], opts: { force?: boolean; log
     i++;
     const hash = hashInputs(stage.inputs, stage.name);
     const prefix = `[${i}/${stages.length}] ${stage.title}`;
+    const own = stage.ownedByUser?.();
+    if (own) {
+      log(`${prefix}：${own}`);
+      continue;
+    }
     if (!opts.force && isFresh(stage, hash)) {
       log(`${prefix}：已是最新，跳过 (up to date)`);
       continue;
@@ -81,6 +88,13 @@ export function productStages({ dataDir, webDir, seed = 20261129 }: BuildDirs): 
       inputs: dataInputs,
       outputs: [join(dataDir, 'manifest.json')],
       stamp: join(dataDir, '.stamp-data'),
+      // A folder with layer files but no stamp of ours holds a city's own data: build tiles from it,
+      // never overwrite it with the demo city.
+      ownedByUser() {
+        if (existsSync(join(dataDir, '.stamp-data')) || !existsSync(dataDir)) return null;
+        const own = readdirSync(dataDir).filter((f) => f.endsWith('.fgb'));
+        return own.length ? `使用 ${dataDir} 中已有的 ${own.length} 个图层文件，不生成演示数据 (using your own data)` : null;
+      },
       async run(log) {
         const { buildData } = await import('../build-data.ts');
         await buildData({ seed, scale: 1, dir: dataDir, onProgress: log });
