@@ -9,6 +9,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Generous: the data-generation specs take seconds, and CI shares 2 cores with the build.
+          testTimeout: 60_000,
           include: ['{layers,address-standards,tile-server,web,scripts}/**/*.spec.ts'],
           environment: 'node',
         },

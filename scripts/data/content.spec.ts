@@ -191,3 +191,11 @@ describe('generateContent on the fixture city', () => {
     expect(() => run(1, 0)).toThrow(/scale must be a positive number/);
   });
 });
+
+describe('zhNumber', () => {
+  it('writes 0–999 in Chinese numerals so name suffixes never run into house numbers', async () => {
+    const { zhNumber } = await import('./names.ts');
+    expect([1, 10, 11, 20, 21, 100, 105, 110, 999].map(zhNumber)).toEqual(['一', '十', '十一', '二十', '二十一', '一百', '一百零五', '一百一十', '九百九十九']);
+    expect(() => zhNumber(1000)).toThrow(/outside/);
+  });
+});

@@ -28,6 +28,20 @@ const SURNAMES = '朱王张李陈周吴徐沈钱顾陆金蒋俞邵宋唐汤庞�
 const HAMLET = ['宅', '浜', '桥', '巷', '埭', '湾', '角', '塘', '泾', '港', '里', '圩'];
 const NUMERALS = ['一', '二', '三', '四', '五', '六', '七', '八', '九', '十'];
 
+/**
+ * 0–999 in Chinese numerals (11 → 十一, 105 → 一百零五). Disambiguating suffixes must not be digits:
+ * '蔡家港十组' + '11' + '18号' read as 蔡家港十组1118号, which no parser can split back.
+ */
+export function zhNumber(n: number): string {
+  const d = '零一二三四五六七八九';
+  if (!Number.isInteger(n) || n < 0 || n > 999) throw new Error(`zhNumber: ${n} is outside 0–999`);
+  if (n < 10) return d[n];
+  if (n < 20) return '十' + (n % 10 ? d[n % 10] : '');
+  if (n < 100) return d[Math.floor(n / 10)] + '十' + (n % 10 ? d[n % 10] : '');
+  const r = n % 100;
+  return d[Math.floor(n / 100)] + '百' + (r === 0 ? '' : r < 10 ? '零' + d[r] : r < 20 ? '一' + zhNumber(r) : zhNumber(r));
+}
+
 /** Draws names that are unique across the whole city (each pool remembers what it gave out). */
 export class NamePool {
   private used = new Set<string>(REAL_ROADS);
@@ -47,21 +61,21 @@ export class NamePool {
   street(): string {
     const sfx = this.rng.pick(STREET_SUFFIX);
     return this.unique(() => this.rng.pick(STREET_A) + this.rng.pick(STREET_B) + sfx,
-      (b, k) => b.slice(0, -1) + ['东', '西', '南', '北', '中'][k % 5] + b.slice(-1) + (k > 5 ? NUMERALS[Math.min(9, Math.floor(k / 5))] : ''));
+      (b, k) => b.slice(0, -1) + ['东', '西', '南', '北', '中'][k % 5] + b.slice(-1) + (k > 5 ? zhNumber(Math.floor(k / 5)) : ''));
   }
   /** Alley name like 春坊巷 (old-town blocks). */
   lane(): string {
     const sfx = this.rng.chance(0.6) ? '巷' : '弄';
     return this.unique(() => this.rng.pick(STREET_A) + this.rng.pick(STREET_B) + sfx,
-      (b, k) => b.slice(0, -1) + ['东', '西', '南', '北', '中'][k % 5] + b.slice(-1) + (k > 5 ? NUMERALS[Math.min(9, Math.floor(k / 5))] : ''));
+      (b, k) => b.slice(0, -1) + ['东', '西', '南', '北', '中'][k % 5] + b.slice(-1) + (k > 5 ? zhNumber(Math.floor(k / 5)) : ''));
   }
   /** Compound name like 锦绣花园; repeats get 二期, 三期 ... */
   compound(): string {
-    return this.unique(() => this.rng.pick(COMPOUND_A) + this.rng.pick(COMPOUND_B), (b, k) => `${b}${NUMERALS[Math.min(9, k - 1)]}期${k > 10 ? k : ''}`);
+    return this.unique(() => this.rng.pick(COMPOUND_A) + this.rng.pick(COMPOUND_B), (b, k) => `${b}${zhNumber(k)}期`);
   }
   /** Natural-village (自然村) name like 朱家宅. */
   hamlet(): string {
-    return this.unique(() => this.rng.pick(SURNAMES) + '家' + this.rng.pick(HAMLET), (b, k) => b + NUMERALS[Math.min(9, k - 1)] + '组' + (k > 10 ? k : ''));
+    return this.unique(() => this.rng.pick(SURNAMES) + '家' + this.rng.pick(HAMLET), (b, k) => b + zhNumber(k) + '组');
   }
   /** Reserves a name so generated ones never collide with it. */
   reserve(name: string): void { this.used.add(name); }
