@@ -13,7 +13,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 try {
-  const server = await startServer({ dataDir, webDir, host, port });
+  const server = await startServer({ dataDir, webDir, host, port, warmAddressIndex: true });
   const health = await fetch(`${server.url}/healthz`).then((r) => r.json() as Promise<{ tilesets: string[]; layers: string[] }>);
   console.log(`OneMap 服务已启动 listening on ${server.url}`);
   console.log(`  瓦片集 tilesets: ${health.tilesets.join(', ') || '—'}；图层 layers: ${health.layers.length}`);

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { HttpError, notFound, sendError, sendJson } from './http-errors.ts';
 import type { FeatureLayer } from './feature-store.ts';
+import { ADDRESS_PARSE_PATH, type AddressApi } from './address-api.ts';
 import * as ogc from './ogc.ts';
 import { isSafeName, parseTarget } from './params.ts';
 import { sendFile, serveStatic, statFile } from './static.ts';
@@ -19,6 +20,8 @@ export interface RouterContext {
   /** Origin used when the Host header is absent or unusable. */
   fallbackOrigin: string;
   log: (msg: string) => void;
+  /** The standard address base (/api/address/*); absent → those routes are 404. */
+  address?: AddressApi;
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
@@ -44,9 +47,16 @@ export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: S
     const head = method === 'HEAD';
     try {
       if (method !== 'GET' && !head) {
+        // POST is accepted on one route only (address parsing takes a JSON body); 405 everywhere else.
+        const parsePost = pathOf(req.url) === ADDRESS_PARSE_PATH;
         if (method === 'OPTIONS') {
-          res.writeHead(204, PREFLIGHT);
+          res.writeHead(204, parsePost ? { ...PREFLIGHT, Allow: 'POST, OPTIONS', 'Access-Control-Allow-Methods': 'POST, OPTIONS' } : PREFLIGHT);
           res.end();
+          return;
+        }
+        if (method === 'POST' && parsePost && ctx.address) {
+          const out = route(ctx, req, res, false);
+          if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
         }
         throw new HttpError(405, 'method_not_allowed', `不支持 ${method} 方法；此服务只读，请用 GET。Method ${method} not allowed: this service is read-only; use GET.`, { Allow: ALLOW });
@@ -63,6 +73,12 @@ export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: S
       fail(ctx, req, res, err, head);
     }
   };
+}
+
+function pathOf(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q < 0 ? u : u.slice(0, q);
 }
 
 function fail(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, err: unknown, head: boolean): void {
@@ -107,6 +123,9 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
         return dataFile(req, res, join(ctx.dataDir, 'terrain', s[1]), type, head);
       }
       throw noRoute('/terrain/dem.json 或 /terrain/dem.f32');
+    case 'api':
+      if (!ctx.address) throw noRoute('/tiles, /ogc, /data, /healthz');
+      return ctx.address.handle(req, res, s, query, head);
     case 'ogc':
       return ogcRoute(ctx, req, res, s, query, head);
     case 'healthz':

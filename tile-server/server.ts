@@ -4,13 +4,18 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { TILESETS } from '../layers/catalog.ts';
+import { AddressApi } from './address-api.ts';
 import { openFeatureLayers } from './feature-store.ts';
 import { PmtilesArchive } from './pmtiles-source.ts';
 import { createHandler } from './router.ts';
 import { statFile } from './static.ts';
 import { TileService } from './tile-route.ts';
 
-export interface ServerOptions { dataDir: string; webDir?: string; host?: string; port?: number /* 0 = any free port */ }
+export interface ServerOptions {
+  dataDir: string; webDir?: string; host?: string; port?: number /* 0 = any free port */;
+  /** Build the address index right after listening, so the first search does not wait ~10 s (npm start does; tests don't). */
+  warmAddressIndex?: boolean;
+}
 export interface RunningServer { url: string; port: number; close(): Promise<void> }
 
 /**
@@ -26,14 +31,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (await statFile(path)) archives.set(name, await PmtilesArchive.open(path));
   }
   const layers = await openFeatureLayers(opts.dataDir);
+  const log = (msg: string) => console.error(`[tile-server] ${msg}`);
   const ctx = {
     tiles: new TileService(archives),
+    // Built lazily on the first /api/address request (see address-api.ts for why not at start).
+    address: new AddressApi(opts.dataDir, log),
     layers,
     dataDir: opts.dataDir,
     webDir: opts.webDir ?? 'dist/web',
     startedAt: Date.now(),
     fallbackOrigin: '',
-    log: (msg: string) => console.error(`[tile-server] ${msg}`),
+    log,
   };
   const server = createServer({ keepAliveTimeout: 65_000 }, createHandler(ctx));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -51,6 +59,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   ctx.fallbackOrigin = url;
+  if (opts.warmAddressIndex) {
+    ctx.address.warm().then(
+      () => log('地址索引已就绪 address index ready'),
+      (e: Error) => log(`地址索引构建失败 address index failed: ${e.message}`),
+    );
+  }
   let closing: Promise<void> | undefined;
   return {
     url,
