@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildGazetteer } from './gazetteer.ts';
+import { buildGazetteer, TOWN_ALIASES } from './gazetteer.ts';
 
 const src = {
   provinces: [{ code: '32', name: '江苏省' }, { code: '45', name: '广西壮族自治区' }],
@@ -28,5 +28,18 @@ describe('buildGazetteer', () => {
     const copy = JSON.stringify(src);
     buildGazetteer(src);
     expect(JSON.stringify(src)).toBe(copy);
+  });
+  it('indexes former names as aliases of the current unit, and skips aliases of units it does not hold', () => {
+    const a = buildGazetteer({ ...src, aliases: [{ name: '虞山镇', code: '320581001', until: '2017-11', source: 'test' }, { name: '王庄镇', code: '320581111', until: '2005', source: 'test' }] });
+    expect(a.lookup('虞山镇')[0]).toMatchObject({ level: 'town', code: '320581001', name: '虞山街道', short: false, alias: '虞山镇' });
+    expect(a.lookup('王庄镇')).toEqual([]);
+    expect(a.size).toBe(7);
+  });
+  it('has well-formed former-name entries (9-digit town codes of 常熟市, a source each)', () => {
+    for (const x of TOWN_ALIASES) {
+      expect(x.code).toMatch(/^320581\d{3}$/);
+      expect(x.name).toMatch(/(?:镇|乡|街道)$/);
+      expect(x.source.length).toBeGreaterThan(5);
+    }
   });
 });

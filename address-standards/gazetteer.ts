@@ -12,7 +12,24 @@ export interface DivisionSource {
   streets: { code: string; name: string; areaCode: string; cityCode?: string; provinceCode?: string }[];
   /** Optional village-level units (12-digit NBS codes), e.g. only those of the demo county: the national list is 85 MB. */
   villages?: { code: string; name: string; streetCode: string }[];
+  /** Former names that still appear in addresses, each pointing at the current unit's code (see TOWN_ALIASES). */
+  aliases?: readonly DivisionAlias[];
 }
+
+/** A former or variant name of a division and the code of the unit that holds its area today. */
+export interface DivisionAlias { name: string; code: string; until: string; source: string }
+
+/**
+ * Former town names of the demo county 常熟市 (320581) → today's unit. Written from public sources (listed in
+ * README.md § Former names), not from any labelled set. Where a former town was split, the code is the unit
+ * that kept the name or the seat; the geocoder narrows further by road and village.
+ */
+export const TOWN_ALIASES: readonly DivisionAlias[] = [
+  { name: '虞山镇', code: '320581001', until: '2017-11', source: 'split into 虞山/常福/琴川/莫城 街道 (reference S13; changshu_towns_facts.json)' },
+  { name: '王庄镇', code: '320581111', until: '2005', source: '2003 王庄+冶塘 → 王庄镇, 2005 renamed 尚湖镇 (changshu_towns_facts.json)' },
+  { name: '冶塘镇', code: '320581111', until: '2003', source: 'merged into 王庄镇 (seat 冶塘), now 尚湖镇 (changshu_towns_facts.json)' },
+  { name: '练塘镇', code: '320581111', until: '2005', source: 'joined 尚湖镇 except its 张桥 part, which went to 辛庄镇 (changshu_towns_facts.json)' },
+];
 
 export interface GazEntry {
   level: AdminLevel;
@@ -24,6 +41,8 @@ export interface GazEntry {
   parent: string;
   /** True when this key is a short form (杭州) rather than the full name. */
   short: boolean;
+  /** Set when this key is a former name (虞山镇) of the unit `name`/`code`. */
+  alias?: string;
 }
 
 export interface Gazetteer {
@@ -90,6 +109,14 @@ export function buildGazetteer(src: DivisionSource): Gazetteer {
   for (const a of src.areas) add('district', a.code, a.name, a.cityCode);
   for (const s of src.streets) add('town', s.code, s.name, s.areaCode);
   for (const v of src.villages ?? []) add('community', v.code, v.name, v.streetCode);
+  for (const a of src.aliases ?? []) {
+    const cur = codes.get(a.code);
+    if (!cur) continue; // the alias points at a unit missing from this vintage of the lists
+    let list = index.get(a.name);
+    if (!list) index.set(a.name, (list = []));
+    if (!list.some((x) => x.code === cur.code)) list.push({ ...cur, alias: a.name });
+    if (a.name.length > maxKeyLength) maxKeyLength = a.name.length;
+  }
   const empty: readonly GazEntry[] = [];
   return {
     version: 1,

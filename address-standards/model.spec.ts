@@ -14,6 +14,21 @@ describe('formatStandardAddress', () => {
     ];
     expect(toStandardAddress(els)).toEqual({ town: '常熟经济技术开发区', poi: '方塔花园三期' });
   });
+  const el = (label: AddressElement['label'], text: string): AddressElement => ({ label, start: 0, end: text.length, text });
+  it('stores a number under a village as its door number, and a natural village as the road level', () => {
+    const a = toStandardAddress([el('town', '董浜镇'), el('community', '永安村'), el('houseno', '18号')]);
+    expect(a).toEqual({ town: '董浜镇', community: '永安村', roadno: '18号' });
+    expect(validateStandardAddress(a)).toEqual([]);
+    expect(toStandardAddress([el('community', '蒋巷村'), el('community', '邵家圩村'), el('houseno', '9号')]))
+      .toEqual({ community: '蒋巷村', road: '邵家圩村', roadno: '9号' });
+    // 3号楼 is a building even under a village.
+    expect(toStandardAddress([el('community', '永安村'), el('houseno', '3幢')])).toEqual({ community: '永安村', houseno: '3幢' });
+  });
+  it('writes the bare parts of a compound number (12-3-1001) with their suffixes', () => {
+    const a = toStandardAddress([el('poi', '枫林苑'), el('houseno', '12'), el('cellno', '3'), el('roomno', '1001')]);
+    expect(a).toEqual({ poi: '枫林苑', houseno: '12幢', cellno: '3单元', roomno: '1001' });
+    expect(validateStandardAddress(a)).toEqual([]);
+  });
 });
 
 describe('validateStandardAddress', () => {

@@ -61,6 +61,16 @@ export function toStandardAddress(elements: readonly AddressElement[]): Standard
     // A 功能区 (开发区, 科技园) stands at town level in GB/T 10114 (codes 4xx): it is the town when none is written.
     if (e.label === 'devzone') { if (a.town === undefined && !elements.some((x) => x.label === 'town')) a.town = e.text; continue; }
     if (!(ORDER as readonly string[]).includes(e.label)) continue;
+    const prev = elements[i - 1];
+    // A second village right after the first is a natural village (自然村), at road level in GA/T 2000.32
+    // (code 44): 蒋巷镇村邵家圩9号 → community 蒋巷镇村, road 邵家圩, door 9号.
+    if (e.label === 'community' && prev?.label === 'community' && a.community !== undefined && a.road === undefined) { a.road = e.text; continue; }
+    // The parser labels a number right under a village houseno (CCKS); in the standard address it is the door
+    // number (张家村12号, 庞家湾二组17号), unless it names a building (3号楼 → houseno).
+    if (e.label === 'houseno' && /号$/.test(e.text) && a.roadno === undefined && (prev?.label === 'community' || prev?.label === 'village_group')) { a.roadno = e.text; continue; }
+    // A compound number (12-3-1001) gives bare parts: write them with their standard suffixes.
+    if (e.label === 'houseno' && /^[0-9]+$/.test(e.text)) { if (a.houseno === undefined) a.houseno = e.text + '幢'; continue; }
+    if (e.label === 'cellno' && /^[0-9]+$/.test(e.text)) { if (a.cellno === undefined) a.cellno = e.text + '单元'; continue; }
     const k = e.label as (typeof ORDER)[number];
     if (a[k] === undefined) a[k] = e.text;
   }
@@ -73,7 +83,7 @@ const NEEDS: [keyof StandardAddress, (a: StandardAddress) => boolean, string, st
   ['roomno', (a) => !!a.houseno, 'room_without_building', '户室必须属于某一楼幢（缺少幢/栋/号楼）', 'a room needs a building (houseno)'],
   ['cellno', (a) => !!a.houseno, 'unit_without_building', '单元必须属于某一楼幢（缺少幢/栋/号楼）', 'a unit needs a building (houseno)'],
   ['floorno', (a) => !!a.houseno || !!a.poi || !!a.roadno, 'floor_without_building', '楼层必须属于某一建筑（缺少楼幢、小区或门牌）', 'a floor needs a building, compound or house number'],
-  ['roadno', (a) => !!a.road, 'roadno_without_road', '门牌号必须属于某一街路巷（缺少路/街/巷）', 'a house number needs a road'],
+  ['roadno', (a) => !!a.road || !!a.community || !!a.village_group, 'roadno_without_road', '门牌号必须属于某一街路巷或村（缺少路/街/巷/村）', 'a house number needs a road or a village'],
   ['houseno', (a) => !!a.road || !!a.poi || !!a.community, 'building_without_place', '楼幢必须属于某一街路巷、小区或村（社区）', 'a building needs a road, compound or community'],
   ['village_group', (a) => !!a.community, 'group_without_village', '村民小组必须属于某一村（社区）', 'a village group needs its village'],
   ['community', (a) => !!a.town || !!a.codes?.town, 'community_without_town', '村（社区）必须属于某一乡镇（街道）', 'a community needs its town'],

@@ -45,6 +45,17 @@ describe('normalizeAddress', () => {
     const k = n.text.indexOf('88号');
     expect(t.slice(...toOriginalSpan(n, k, k + 3))).toBe('８８號');
   });
+  it('drops a repeated admin prefix unless asked to keep it', () => {
+    expect(normalizeAddress('浙江省浙江省杭州市').text).toBe('浙江省杭州市');
+    const kept = normalizeAddress('浙江省浙江省杭州市', { keepRepeats: true });
+    expect(kept.text).toBe('浙江省浙江省杭州市');
+    expect(kept.toOriginal[3]).toBe(3);
+  });
+  it('reads a Chinese numeral before 楼/层 as a floor after a shop word or at the end, not inside a name', () => {
+    expect(normalizeAddress('百货商场二楼').text).toBe('百货商场2楼');
+    expect(normalizeAddress('大厦负一层').text).toBe('大厦负1层');
+    expect(normalizeAddress('十里楼').text).toBe('十里楼');
+  });
   it('leaves numerals inside names alone', () => {
     expect(normalizeAddress('五一路三里桥九堡镇').text).toBe('五一路三里桥九堡镇');
   });

@@ -47,6 +47,9 @@ const CN_SLOT = /[〇零一幺二两三四五六七八九十百千]+(?=号|幢|�
 const NAME_CHARS_BEFORE_NUMERAL = /[\u4e00-\u9fff]$/;
 const OK_BEFORE_NUMERAL = /(?:号|幢|栋|单元|层|楼|室|弄|第|村|社区|小区|花园|苑|园|院|路|街|巷|道|镇|乡|里|区|湾|新村|家园|公寓|大厦|期|[0-9A-Za-z-])$/;
 
+/** Words after which 二楼/三层 is a floor and 二栋 a building: compound, building and shop generics, and 负/地下 (basements). */
+const FLOOR_BEFORE = /(?:[场厦心城店馆厅院所行司部站园苑庭府邸楼室]|负|地下)$/;
+
 interface Buf { c: string[]; s: number[]; e: number[] }
 
 /** Replaces every match of `re` in `b` by `fn(match)`; equal-length replacements keep per-character offsets. */
@@ -90,7 +93,12 @@ function foldChars(text: string): Buf {
   return b;
 }
 
-export function normalizeAddress(text: string): NormalizedAddress {
+export interface NormalizeOptions {
+  /** Keep a repeated admin prefix (浙江省浙江省): the parser labels both copies, as written. Default false. */
+  keepRepeats?: boolean;
+}
+
+export function normalizeAddress(text: string, opts: NormalizeOptions = {}): NormalizedAddress {
   let b = foldChars(text);
   // Phone numbers and postcodes are noise in an address line (reference §6.2). Masked data writes every digit as 0.
   b = rewrite(b, /(?<![0-9])(?:1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8})(?![0-9])/g, () => '');
@@ -103,7 +111,12 @@ export function normalizeAddress(text: string): NormalizedAddress {
     const before = t.slice(Math.max(0, m.index - 4), m.index);
     const slot = t.slice(m.index + m[0].length, m.index + m[0].length + 1);
     // 期, 单元 and 组/队 are never part of a name (阳光山庄三期, 庞家宅四组); other slots need a non-name character before them.
-    if (!'期单组队'.includes(slot) && NAME_CHARS_BEFORE_NUMERAL.test(before) && !OK_BEFORE_NUMERAL.test(before)) return null;
+    // 层/楼 after a compound or shop word (商场二楼, 大厦负一层) or at the end of the text is a floor too.
+    const afterSlot = t.slice(m.index + m[0].length + 1, m.index + m[0].length + 2);
+    const floor = (slot === '层' || slot === '楼') && (FLOOR_BEFORE.test(before) || afterSlot === '' || /^[0-9A-Z-]/.test(afterSlot));
+    // 幢/栋/座 after a compound or building word (公司厂区二栋, 商城三座) number a building too.
+    const building = (slot === '幢' || slot === '栋' || slot === '座') && FLOOR_BEFORE.test(before);
+    if (!'期单组队'.includes(slot) && !floor && !building && NAME_CHARS_BEFORE_NUMERAL.test(before) && !OK_BEFORE_NUMERAL.test(before)) return null;
     // 一楼/二楼 directly after a word like 大 in 大二楼 stay; lone 十/百/千 (百层) are not numbers.
     if (/^[十百千]$/.test(m[0]) && m[0] !== '十') return null;
     return chineseToDigits(m[0]);
@@ -116,8 +129,10 @@ export function normalizeAddress(text: string): NormalizedAddress {
   b = rewrite(b, /(?<=[0-9])(?:号房|房)(?![间屋产子东西])/g, () => '室');
   b = rewrite(b, /(?<=[0-9])F(?![0-9A-Z])/g, () => '层');
   // Repeated admin prefix (浙江省浙江省, 上海上海市): keep the first.
-  b = rewrite(b, /([\u4e00-\u9fff]{2,6}(?:省|市|区|县))\1/g, (m) => m[1] + '\u0000'.repeat(m[1].length));
-  b = rewrite(b, /\u0000+/g, () => '');
+  if (!opts.keepRepeats) {
+    b = rewrite(b, /([\u4e00-\u9fff]{2,6}(?:省|市|区|县))\1/g, (m) => m[1] + '\u0000'.repeat(m[1].length));
+    b = rewrite(b, /\u0000+/g, () => '');
+  }
   const n = b.c.length;
   const toOriginal = new Int32Array(n + 1);
   const toOriginalEnd = new Int32Array(n);

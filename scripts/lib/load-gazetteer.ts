@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { buildGazetteer, type DivisionSource, type Gazetteer } from '../../address-standards/gazetteer.ts';
+import { buildGazetteer, TOWN_ALIASES, type DivisionSource, type Gazetteer } from '../../address-standards/gazetteer.ts';
 
 let cached: Gazetteer | null = null;
 
@@ -43,6 +43,7 @@ export function loadGazetteer(): Gazetteer {
   const src: DivisionSource = {
     provinces: read('provinces.json'), cities: read('cities.json'), areas: read('areas.json'), streets: read('streets.json'),
     villages: readVillages(join(dir, 'villages.csv'), VILLAGE_COUNTIES),
+    aliases: TOWN_ALIASES,
   };
   cached = buildGazetteer(src);
   return cached;
