@@ -44,7 +44,7 @@ function readLayer(dir: string, def: LayerDef): Layer {
   const path = join(dir, def.fgb);
   // A city loading its own data may not have every layer: a missing layer is left out of the tiles
   // (buildTileset says so); only a tileset with no layer at all is an error.
-  if (!existsSync(path)) return { def, features: [] };
+  if (!existsSync(path)) return { def, features: [], bbox: geometryBbox(null) };
   const file = openFlatGeobuf(readFileSync(path));
   const keep = TILE_PROPERTIES.filter((p) => def.fields.some((f) => f.name === p));
   const features: GeoJSON.Feature[] = [];
