@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import { LAYERS } from '../../../layers/catalog.ts';
-import { TILED_LAYERS, shownLayerIds, useLayersStore } from './layers.ts';
+import { TILED_LAYERS, groupLayers, layerMatches, shownLayerIds, useLayersStore } from './layers.ts';
 
 describe('layers store', () => {
   beforeEach(() => setActivePinia(createPinia()));
@@ -29,7 +29,7 @@ describe('layers store', () => {
     expect(s.visibleLayers.map((l) => l.id)).not.toContain('water');
     s.setVisible('water', true);
     expect(s.shownAt(12)).toContain('water');
-    expect(() => s.setVisible('nope', true)).toThrow(/Unknown tiled layer "nope"/);
+    expect(() => s.setVisible('nope', true)).toThrow(/Unknown layer "nope"/);
   });
 
   it('filters by tileset', () => {
@@ -40,5 +40,62 @@ describe('layers store', () => {
     expect(basemap).not.toContain('towns');
     expect(overlay).toContain('towns');
     expect([...basemap, ...overlay].sort()).toEqual(shownLayerIds(all, 14).sort());
+  });
+
+  it('keeps visibility for every catalog layer, tiled or not', () => {
+    const s = useLayersStore();
+    for (const l of LAYERS) expect(s.visible[l.id]).toBe(l.visibleByDefault);
+    s.toggle('cameras');
+    expect(s.visible.cameras).toBe(!LAYERS.find((l) => l.id === 'cameras')!.visibleByDefault);
+  });
+
+  it('computes one engine state per catalog layer from visibility and opacity', () => {
+    const s = useLayersStore();
+    expect(s.states.map((x) => x.id)).toEqual(LAYERS.map((l) => l.id));
+    expect(s.states.every((x) => x.opacity === 1)).toBe(true);
+    s.setOpacity('water', 0.4);
+    s.setVisible('sensors', true);
+    s.setVisible('water', false);
+    expect(s.states.find((x) => x.id === 'water')).toEqual({ id: 'water', visible: false, opacity: 0.4 });
+    expect(s.states.find((x) => x.id === 'sensors')!.visible).toBe(true);
+    s.setOpacity('water', 7);
+    expect(s.opacity.water).toBe(1);
+    s.setOpacity('water', -1);
+    expect(s.opacity.water).toBe(0);
+    expect(() => s.setOpacity('water', Number.NaN)).toThrow(/between 0 and 1/);
+    expect(() => s.setOpacity('nope', 0.5)).toThrow(/Unknown layer "nope"/);
+  });
+
+  it('shows exactly the listed layers, or nothing changes on an unknown id', () => {
+    const s = useLayersStore();
+    s.showOnly(['cameras', 'roads']);
+    expect(s.visibleLayers.map((l) => l.id).sort()).toEqual(['cameras', 'roads']);
+    expect(() => s.showOnly(['water', 'nope'])).toThrow(/nope/);
+    expect(s.visibleLayers.map((l) => l.id).sort()).toEqual(['cameras', 'roads']);
+  });
+
+  it('searches Chinese and English titles, ids and departments', () => {
+    const water = LAYERS.find((l) => l.id === 'water')!;
+    expect(layerMatches(water, '水系')).toBe(true);
+    expect(layerMatches(water, 'WAT')).toBe(true);
+    expect(layerMatches(water, '水务局')).toBe(true);
+    expect(layerMatches(water, '  ')).toBe(true);
+    expect(layerMatches(water, '公安')).toBe(false);
+    const s = useLayersStore();
+    s.setSearch('公安局');
+    expect(s.groups.flatMap((g) => g.layers.map((l) => l.id))).toEqual(['cameras']);
+    s.setSearch('zzz');
+    expect(s.groups).toEqual([]);
+  });
+
+  it('groups by department or theme in catalog order, every layer exactly once', () => {
+    const byDept = groupLayers(LAYERS, 'department');
+    const byTheme = groupLayers(LAYERS, 'theme');
+    for (const groups of [byDept, byTheme]) {
+      expect(groups.flatMap((g) => g.layers.map((l) => l.id)).sort()).toEqual(LAYERS.map((l) => l.id).sort());
+    }
+    expect(byDept.find((g) => g.key === 'civil')!.layers.map((l) => l.id)).toEqual(
+      LAYERS.filter((l) => l.department === 'civil').map((l) => l.id));
+    expect(byTheme.map((g) => g.key)).toEqual([...new Set(LAYERS.map((l) => l.theme))]);
   });
 });

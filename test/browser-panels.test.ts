@@ -1,0 +1,227 @@
+// The side panels in a real browser (Chromium, software WebGL, the 2D engine): the layer catalog
+// toggles a layer on the map and filters its tree by search, a click on a camera opens its feature
+// info, the measure tool measures a distance — all in Chinese, and no request leaves 127.0.0.1.
+// Needs: geodata/build (npm run data && npm run tiles) and Debian packages chromium + fonts-noto-cjk.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { getLayer } from '../layers/catalog.ts';
+import { startServer, type RunningServer } from '../tile-server/server.ts';
+import { countColour, decodePng, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
+/** WEB_DIR (as in tile-server/main.ts) tests a bundle built elsewhere as it is; the default dist/web is rebuilt when stale. */
+const WEB_DIR = resolve(process.env.WEB_DIR ?? join(ROOT, 'dist', 'web'));
+const OUT = join(ROOT, 'test-results');
+/** The map right of the side panels (340 px from x = 12), clear of the title bar, the controls and the readouts. */
+const MAP_REGION = { x: 370, y: 60, width: 820, height: 620 };
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the bundle when it is missing or older than the web sources (a stale bundle would test old code). */
+function ensureWebBuilt(): void {
+  const index = join(WEB_DIR, 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'web'))) return;
+  execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'pipe' });
+}
+
+async function waitForMap(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.documentElement.dataset.mapReady === '1', null, { timeout: 120_000, polling: 250 });
+  await settle(page);
+}
+
+/** Lets deck.gl draw the frames that follow the last change. */
+async function settle(page: Page, ms = 500): Promise<void> {
+  await page.evaluate((wait) => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, wait)))), ms);
+}
+
+/**
+ * Clicks the map at (x, y), runs `after` once, then polls `done` (cheap checks only: every pointer move
+ * costs a picking pass, slow in software WebGL). Up to `attempts` clicks: under heavy load a click may
+ * still be read as a drag. A click that never takes effect fails the test.
+ */
+async function clickMapUntil(page: Page, x: number, y: number, done: () => Promise<boolean>,
+  after: () => Promise<void> = async () => {}, attempts = 3): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    await page.mouse.move(x - 3, y - 3);
+    await page.mouse.move(x, y);
+    await settle(page, 300);
+    await page.mouse.click(x, y);
+    await after();
+    for (let t = 0; t < 40; t++) {
+      if (await done()) return true;
+      await page.waitForTimeout(250);
+    }
+  }
+  return false;
+}
+
+/** "当前：1.25 公里" → 1250, "当前：850 米" → 850, anything else → 0. */
+function runningMetres(text: string): number {
+  const m = /([\d.]+) (米|公里)/.exec(text);
+  return m ? Number(m[1]) * (m[2] === '公里' ? 1000 : 1) : 0;
+}
+
+async function screenshot(page: Page, name: string) {
+  const png = await page.screenshot();
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, `${name}.png`), png);
+  return decodePng(png);
+}
+
+describe('side panels', () => {
+  let server: RunningServer;
+  let browser: LaunchedBrowser;
+  let requests: RequestLog;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    for (const ts of ['basemap', 'overlay']) {
+      if (!existsSync(join(DATA_DIR, `${ts}.pmtiles`))) {
+        throw new Error(`${DATA_DIR}/${ts}.pmtiles is missing: build the demo data first (npm run data && npm run tiles).`);
+      }
+    }
+    if (!process.env.WEB_DIR) ensureWebBuilt();
+    server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
+    browser = await launchBrowser({ width: 1280, height: 800 });
+    requests = watchRequests(browser.context);
+    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+
+  afterEach(() => {
+    expect(requests.foreign, `requests to hosts other than 127.0.0.1:\n${requests.foreign.join('\n')}`).toEqual([]);
+    expect(pageErrors, 'uncaught page errors').toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('toggles a layer on the map and filters the catalog by search', async () => {
+    const { page } = browser;
+    await page.goto(`${server.url}/`);
+    await waitForMap(page);
+    const water = getLayer('water')!.style.fill!;
+    const waterPixels = async (name: string) => countColour(await screenshot(page, name), water, 4, MAP_REGION);
+    /** Screenshots until `ok(count)` or ~20 s: tiles are cached, but a frame can be slow in software. */
+    const waitForWater = async (name: string, ok: (n: number) => boolean) => {
+      let n = -1;
+      for (let i = 0; i < 20 && !ok(n); i++) { await settle(page); n = await waterPixels(name); }
+      return n;
+    };
+
+    const before = await waterPixels('panels-water-on');
+    expect(before, 'water pixels with 水系 on').toBeGreaterThan(2000);
+
+    // Chinese catalog: department groups with counts, legend categories translated.
+    const catalog = page.locator('.layer-catalog');
+    const text = await catalog.innerText();
+    for (const s of ['按部门', '按主题', '水务局', '民政局', '公安局', '水系', '在线', '离线', '故障', '主干路']) expect(text).toContain(s);
+    expect(text).toMatch(/\d+\/\d+ 可见/);
+
+    const box = page.getByRole('checkbox', { name: '水系', exact: true });
+    await expect(box.isChecked()).resolves.toBe(true);
+    await box.uncheck();
+    const off = await waitForWater('panels-water-off', (n) => n >= 0 && n < before * 0.1);
+    expect(off, `water pixels with 水系 off (was ${before})`).toBeLessThan(before * 0.1);
+    await box.check();
+    const on = await waitForWater('panels-water-back', (n) => n > before * 0.8);
+    expect(on, `water pixels with 水系 back on (was ${before})`).toBeGreaterThan(before * 0.8);
+
+    // Search by Chinese title, English title, department; no match says so.
+    const search = page.getByRole('searchbox', { name: '搜索图层' });
+    const shown = () => catalog.locator('.layer').evaluateAll((els) => els.filter((e) => (e as HTMLElement).offsetParent).map((e) => (e as HTMLElement).dataset.layer));
+    await search.fill('视频');
+    await expect(shown()).resolves.toEqual(['cameras']);
+    await search.fill('Water');
+    await expect(shown()).resolves.toEqual(['water']);
+    await search.fill('民政局');
+    await expect(shown()).resolves.toEqual(['towns', 'villages', 'places', 'addresses']);
+    await search.fill('不存在的图层');
+    await expect(shown()).resolves.toEqual([]);
+    expect(await catalog.innerText()).toContain('没有与“不存在的图层”匹配的图层');
+    await search.fill('');
+    expect((await shown()).length).toBeGreaterThan(10);
+
+    // Grouping by theme, and the data source in a layer's details.
+    await page.getByRole('button', { name: '按主题' }).click();
+    expect(await catalog.locator('.group-title').allInnerTexts()).toEqual(expect.arrayContaining(['基础底图', '物联感知', '行政区划与网格']));
+    const details = page.getByRole('button', { name: '水系 的详情' });
+    await expect(details.getAttribute('aria-expanded')).resolves.toBe('false');
+    await details.click();
+    await expect(details.getAttribute('aria-expanded')).resolves.toBe('true');
+    expect(await catalog.innerText()).toContain(getLayer('water')!.sourceNote);
+  }, 300_000);
+
+  it('opens a camera’s info on click, and Escape closes it', async () => {
+    const { page } = browser;
+    const res = await fetch(`${server.url}/ogc/collections/cameras/items?limit=1`);
+    const cam = ((await res.json()) as GeoJSON.FeatureCollection<GeoJSON.Point>).features[0];
+    const [lon, lat] = cam.geometry.coordinates;
+    const props = cam.properties as { name: string; status: string };
+    const points = page.waitForResponse((r) => r.url().endsWith('/data/cameras.fgb'), { timeout: 120_000 });
+    await page.goto(`${server.url}/?lon=${lon}&lat=${lat}&zoom=16&layers=cameras`);
+    await waitForMap(page);
+    await (await points).finished();
+    await settle(page, 1000);
+
+    const info = page.locator('.feature-info');
+    const size = page.viewportSize()!;
+    const opened = await clickMapUntil(page, size.width / 2, size.height / 2, async () => (await info.count()) > 0);
+    await screenshot(page, 'panels-camera-info');
+    expect(opened, 'feature info opened after clicking the camera').toBe(true);
+    const text = await info.innerText();
+    expect(text).toContain('视频监控');
+    expect(text).toContain(props.name);
+    expect(text).toContain({ online: '在线', offline: '离线', fault: '故障' }[props.status] ?? props.status);
+    for (const s of ['朝向', '视场角', '可视距离', '安装高度', '视域范围']) expect(text).toContain(s);
+    // focus moved into the panel; Escape closes it
+    expect(await page.evaluate(() => !!document.activeElement?.closest('.feature-info'))).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect(info.count()).resolves.toBe(0);
+  }, 300_000);
+
+  it('measures a distance on the map', async () => {
+    const { page } = browser;
+    // A street-level view (zoom 16) with few layers: clicks are picked quickly.
+    await page.goto(`${server.url}/?lon=120.7&lat=31.6&zoom=16&layers=roads`);
+    await waitForMap(page);
+    await page.getByRole('button', { name: '测量与绘制' }).click();
+    await page.getByRole('button', { name: '测距离' }).click();
+    await expect(page.getByRole('button', { name: '测距离' }).getAttribute('aria-pressed')).resolves.toBe('true');
+    const running = page.locator('.measure-tool .running');
+    const a = { x: 500, y: 300 }, b = { x: 900, y: 300 };
+    // 400 px at zoom 16 on this latitude; deck.gl zooms count 512-px tiles: the equator is 512 × 2^z px long.
+    const lat = 31.6;
+    const expected = (400 * 40_075_016.686 * Math.cos((lat * Math.PI) / 180)) / (512 * 2 ** 16);
+    // The first point is in once moving the pointer shows a running length.
+    const first = await clickMapUntil(page, a.x, a.y, async () => runningMetres(await running.innerText()) > 0,
+      () => page.mouse.move(a.x + 50, a.y, { steps: 2 }));
+    expect(first, 'first measure point placed').toBe(true);
+    // With B placed, pointing back near A makes the running length A→B→pointer (≈ 1.9 × AB); without it, ≈ 0.1 × AB.
+    const second = await clickMapUntil(page, b.x, b.y, async () => runningMetres(await running.innerText()) > expected,
+      () => page.mouse.move(a.x + 50, a.y + 10, { steps: 2 }));
+    expect(second, 'second measure point placed').toBe(true);
+    await page.keyboard.press('Enter');
+    const result = page.locator('.measure-tool .results li');
+    await expect(result.count()).resolves.toBe(1);
+    await screenshot(page, 'panels-measure');
+    const text = await result.innerText();
+    expect(text).toContain('距离 1');
+    const m = /([\d.]+) 米/.exec(text);
+    expect(m, `a length in 米 in "${text}"`).not.toBeNull();
+    expect(Math.abs(Number(m![1]) / expected - 1), `measured ${m![1]} m, expected ≈ ${expected.toFixed(0)} m`).toBeLessThan(0.05);
+    expect(await page.getByRole('button', { name: '下载 GeoJSON' }).count()).toBe(1);
+  }, 300_000);
+});
