@@ -4,7 +4,7 @@
 import { MVTLayer } from '@deck.gl/geo-layers';
 import { MVTLoader } from '@loaders.gl/mvt';
 import type { Tileset } from '../../../layers/catalog.ts';
-import { CJK_FONT_STACK, LABEL_COLOR, LABEL_HALO, type FeatureLike, type TilesetStyle } from './catalog-style.ts';
+import { CJK_FONT_STACK, LABEL_COLOR, LABEL_HALO, LAYER_PROPERTY, type FeatureLike, type RGBA, type TilesetStyle } from './catalog-style.ts';
 import type { TileJSON } from './tilejson.ts';
 
 // Hoisted so that rebuilding the layer on a style change passes identical objects: deck.gl compares
@@ -21,8 +21,42 @@ export interface TilesetLayerHandlers {
   onError(tileset: Tileset, error: unknown): void;
 }
 
-export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: TilesetStyle, on: TilesetLayerHandlers): MVTLayer {
+/**
+ * Administrative units are drawn as outlines only, but a click inside one must find it: deck.gl does
+ * not pick fragments with alpha 0, so their fill gets alpha 1 (invisible on screen, ≤ 1/255 change).
+ * The city outline keeps alpha 0: it covers everything and would hide the towns from picking.
+ */
+const PICK_BY_FILL = new Set(['towns', 'villages', 'grids']);
+const PICK_FILL: RGBA = [0, 0, 0, 1];
+const HOVER_COLOUR: RGBA = [255, 200, 0, 80];
+
+export interface TilesetLayerOptions {
+  /** Opacity 0–1 by catalog layer id (missing = 1). */
+  opacity?: Readonly<Record<string, number>>;
+  pickable?: boolean;
+  /** `id` of the feature to highlight (hover), in whichever tile it is. */
+  highlightedFeatureId?: string | null;
+}
+
+/** `rgba` with its alpha scaled by `opacity`; the same array when opacity is 1 (no allocation). */
+function fade(rgba: RGBA, opacity: number): RGBA {
+  return opacity >= 1 ? rgba : [rgba[0], rgba[1], rgba[2], Math.round(rgba[3] * opacity)];
+}
+
+export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: TilesetStyle, on: TilesetLayerHandlers,
+  opts: TilesetLayerOptions = {}): MVTLayer {
   const acc = <T>(f: (x: FeatureLike) => T) => (x: unknown) => f(x as FeatureLike);
+  const opacity = opts.opacity ?? {};
+  const layerIdOf = (f: FeatureLike) => style.bySourceLayer.get(String(f.properties?.[LAYER_PROPERTY]))?.id ?? '';
+  const opacityOf = (f: FeatureLike) => opacity[layerIdOf(f)] ?? 1;
+  const opacityKey = Object.entries(opacity).filter(([, v]) => v < 1).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(',');
+  const key = `${style.key}|${opacityKey}`;
+  const fill = (f: FeatureLike): RGBA => {
+    const c = style.fill(f);
+    if (c[3] === 0) return PICK_BY_FILL.has(layerIdOf(f)) ? PICK_FILL : c;
+    return fade(c, opacityOf(f));
+  };
+  const textColour = (f: FeatureLike): RGBA => fade(LABEL_COLOR, opacityOf(f));
   return new MVTLayer({
     id: `tiles-${tileset}`,
     data: tileJson.tiles,
@@ -36,15 +70,15 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
     // Boundaries, roads and fills are styled per feature; extrusion waits for the 3D view.
     filled: true,
     stroked: true,
-    getFillColor: acc(style.fill),
-    getLineColor: acc(style.line),
+    getFillColor: acc(fill),
+    getLineColor: acc((f) => fade(style.line(f), opacityOf(f))),
     getLineWidth: acc(style.lineWidth),
     lineWidthUnits: 'pixels',
     lineWidthMinPixels: 0.5,
     pointType: 'text',
     getText: acc(style.text),
     getTextSize: acc(style.textSize),
-    getTextColor: LABEL_COLOR,
+    getTextColor: opacityKey ? acc(textColour) : LABEL_COLOR,
     textCharacterSet: 'auto',
     textFontFamily: CJK_FONT_STACK,
     textFontWeight: 500,
@@ -52,8 +86,15 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
     textOutlineWidth: 3,
     textOutlineColor: LABEL_HALO,
     textSizeUnits: 'pixels',
+    pickable: opts.pickable ?? true,
+    // Hover highlight of the feature under the pointer, across tile borders (same `id` in every tile).
+    // Not deck.gl's autoHighlight: that picks on every pointer move, also during a drag, and a picking
+    // pass costs as much as a frame (the engine picks for hover only when the pointer rests).
+    uniqueIdProperty: 'id',
+    highlightedFeatureId: opts.highlightedFeatureId ?? null,
+    highlightColor: HOVER_COLOUR,
     updateTriggers: {
-      getFillColor: style.key, getLineColor: style.key, getLineWidth: style.key, getText: style.key, getTextSize: style.key,
+      getFillColor: key, getLineColor: key, getLineWidth: key, getText: key, getTextSize: key, getTextColor: key,
     },
     onTileLoad: (tile) => on.onTile(tileset, tile.content),
     onViewportLoad: () => on.onViewportLoad(tileset),
