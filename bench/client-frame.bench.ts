@@ -2,7 +2,14 @@
 // anything), the app with the demo city's layers on (basemap + overlay tiles, cameras, sensors,
 // facilities, responders: 34 835 points) against a bare deck.gl page that draws the same points with
 // one ScatterplotLayer and nothing else — the application's overhead (issue 3 aims ≤ 1.5×).
-// Run: npx tsx bench/client-frame.bench.ts   (about 1–2 min; needs the built data, chromium)
+// The same for 3D: the app's Cesium engine with the same point layers on against a bare Cesium page
+// (CesiumWidget, no imagery, ellipsoid, one PointPrimitiveCollection of the same points, assets from
+// dist/web/cesium). And the time from navigation to the first complete basemap frame, in 2D (until
+// `data-map-ready="1"`) and 3D (until the engine's `data-globe-ready="1"`), against each bare page's
+// first frame (deck.gl: first render; Cesium: first frame with the globe's tiles loaded).
+// Run: npx tsx bench/client-frame.bench.ts   (about 3–6 min; needs the built data, chromium)
+// Every part is bounded (PART_LIMIT_S); a part that runs out prints "timed out after N s" as its figure
+// and the bench exits 1. Exit 0 only when every BENCH line has figures.
 //
 // Both pages get the same scripted drag (fixed path, fixed timing) after one identical warm-up drag,
 // so tiles along the path are cached and the timing is rendering + app work, not the network.
@@ -10,12 +17,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { extname, join, normalize, resolve } from 'node:path';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { openFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
 import { startServer } from '../tile-server/server.ts';
-import { launchBrowser } from '../test/helpers/browser.ts';
+import { launchBrowser, type LaunchedBrowser } from '../test/helpers/browser.ts';
+import { viewToGlobeCamera } from '../web/src/map/camera.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
@@ -23,6 +31,10 @@ const WEB_DIR = join(ROOT, 'dist', 'web');
 const POINT_LAYERS = ['cameras', 'sensors', 'facilities', 'responders'];
 const VIEW = { longitude: 120.752, latitude: 31.654, zoom: 14, bearing: 0, pitch: 0 };
 const WIDTH = 960, HEIGHT = 600;
+/** Each part (one page: load, first frame, warm-up drag, measured drag) gets at most this long. */
+const PART_LIMIT_S = 180;
+/** Software WebGL's Cesium default field of view (the app reads it from the camera: 60° wide → fovy at 960×600). */
+const CESIUM_FOVY_DEG = (2 * Math.atan(Math.tan(Math.PI / 6) * HEIGHT / WIDTH) * 180) / Math.PI;
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -59,18 +71,63 @@ const deck = new Deck({
 });
 `;
 
+/** The 3D peer: a CesiumWidget with the app's render settings but no imagery or terrain (no ion), and
+ *  ONE PointPrimitiveCollection of the same points. Ready = first frame with the globe's tiles loaded. */
+const cam = viewToGlobeCamera({ lon: VIEW.longitude, lat: VIEW.latitude, zoom: VIEW.zoom, bearing: VIEW.bearing, pitch: VIEW.pitch },
+  { height: HEIGHT, fovyDeg: CESIUM_FOVY_DEG });
+const BARE_CESIUM_PAGE = `
+import { buildModuleUrl, Cartesian3, CesiumWidget, Color, Ion, Math as CesiumMath, NearFarScalar, PointPrimitiveCollection } from 'cesium';
+Ion.defaultAccessToken = '';
+buildModuleUrl.setBaseUrl('/cesium/');
+const pos = new Float64Array(await (await fetch('/points.bin')).arrayBuffer());
+const widget = new CesiumWidget(document.getElementById('map'), {
+  baseLayer: false, skyBox: false, scene3DOnly: true, shouldAnimate: false, targetFrameRate: 20, msaaSamples: 1,
+});
+const scene = widget.scene;
+scene.globe.baseColor = Color.fromBytes(0xf4, 0xf1, 0xea, 255);
+scene.globe.showGroundAtmosphere = false;
+scene.globe.maximumScreenSpaceError = 3;
+const points = scene.primitives.add(new PointPrimitiveCollection());
+const colour = Color.fromBytes(30, 140, 255, 255);
+const scale = new NearFarScalar(1000, 1.2, 40000, 0.5);
+for (let i = 0; i < pos.length / 2; i++) {
+  points.add({ position: Cartesian3.fromDegrees(pos[2 * i], pos[2 * i + 1], 2), color: colour, pixelSize: 6,
+    outlineColor: Color.WHITE, outlineWidth: 1, disableDepthTestDistance: Number.POSITIVE_INFINITY, scaleByDistance: scale });
+}
+widget.camera.setView({ destination: Cartesian3.fromDegrees(${cam.lon}, ${cam.lat}, ${cam.height}),
+  orientation: { heading: CesiumMath.toRadians(${cam.heading}), pitch: CesiumMath.toRadians(${cam.pitch}), roll: 0 } });
+scene.postRender.addEventListener(() => {
+  if (document.documentElement.dataset.ready !== '1' && scene.globe.tilesLoaded) document.documentElement.dataset.ready = '1';
+});
+`;
+
+const CESIUM_DIR = join(WEB_DIR, 'cesium');
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript', '.json': 'application/json', '.css': 'text/css', '.wasm': 'application/wasm', '.png': 'image/png',
+  '.jpg': 'image/jpeg', '.svg': 'image/svg+xml', '.xml': 'application/xml', '.ktx2': 'image/ktx2',
+};
+
+/** Serves both bare pages: `/` (deck.gl) and `/cesium.html` (Cesium, assets under /cesium/ from dist/web). */
 async function bareServer(points: Float64Array): Promise<{ url: string; close(): Promise<void> }> {
-  const js = await build({
-    stdin: { contents: BARE_PAGE, resolveDir: ROOT, loader: 'js' }, bundle: true, format: 'esm', write: false, target: 'es2022', minify: true,
+  const bundle = async (contents: string) => (await build({
+    stdin: { contents, resolveDir: ROOT, loader: 'js' }, bundle: true, format: 'esm', write: false, target: 'es2022', minify: true,
     define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'error',
-  });
-  const bundle = js.outputFiles[0].contents;
-  const html = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><style>html,body{margin:0;height:100%;overflow:hidden}#map{position:absolute;inset:0}</style></head><body><div id="map"></div><script type="module" src="/bare.js"></script></body></html>`;
+  })).outputFiles[0].contents;
+  const [deckJs, cesiumJs] = await Promise.all([bundle(BARE_PAGE), bundle(BARE_CESIUM_PAGE)]);
+  const page = (script: string, head = '') => `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">${head}<style>html,body{margin:0;height:100%;overflow:hidden}#map{position:absolute;inset:0}</style></head><body><div id="map"></div><script type="module" src="${script}"></script></body></html>`;
   const server = createServer((req, res) => {
-    if (req.url === '/') { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(html); }
-    else if (req.url === '/bare.js') { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(bundle); }
-    else if (req.url === '/points.bin') { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(Buffer.from(points.buffer)); }
-    else { res.writeHead(404); res.end(); }
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/') { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(page('/bare.js')); }
+    else if (path === '/cesium.html') { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }); res.end(page('/bare-cesium.js', '<link rel="stylesheet" href="/cesium/Widgets/widgets.css">')); }
+    else if (path === '/bare.js') { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(deckJs); }
+    else if (path === '/bare-cesium.js') { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(cesiumJs); }
+    else if (path === '/points.bin') { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(Buffer.from(points.buffer)); }
+    else if (path.startsWith('/cesium/')) {
+      const file = normalize(join(CESIUM_DIR, decodeURIComponent(path.slice('/cesium/'.length))));
+      if (!file.startsWith(CESIUM_DIR + '/') || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404); res.end(); return; }
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+      res.end(readFileSync(file));
+    } else { res.writeHead(404); res.end(); }
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
@@ -98,20 +155,59 @@ async function panFrameMs(page: Page): Promise<{ ms: number; frames: number }> {
   return { ms: (ts[ts.length - 1] - ts[0]) / Math.max(1, ts.length - 1), frames: ts.length };
 }
 
-async function measure(url: string, readyFn: string, label: string): Promise<number> {
-  const b = await launchBrowser({ width: WIDTH, height: HEIGHT });
-  try {
-    await b.page.goto(url);
-    await b.page.waitForFunction(readyFn, null, { timeout: 120_000, polling: 250 });
-    await b.page.waitForTimeout(1000);
+interface PartResult { firstMs?: number; panMs?: number; failure?: string }
+
+/**
+ * One page in a fresh browser: the time from navigation until `firstFn` holds (the first complete
+ * basemap frame), then (once `panFn` holds, plus `settleMs`) a warm-up drag and the measured drag.
+ * Bounded by PART_LIMIT_S: on time-out the browser is closed and what was measured so far is returned.
+ */
+async function measure(url: string, firstFn: string, panFn: string, label: string, settleMs = 1000): Promise<PartResult> {
+  const out: PartResult = {};
+  const deadline = Date.now() + PART_LIMIT_S * 1000;
+  const left = () => Math.max(1, deadline - Date.now());
+  let b: LaunchedBrowser | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const run = async () => {
+    b = await launchBrowser({ width: WIDTH, height: HEIGHT });
+    const t0 = Date.now();
+    await b.page.goto(url, { timeout: left() });
+    await b.page.waitForFunction(firstFn, null, { timeout: left(), polling: 100 });
+    out.firstMs = Date.now() - t0;
+    console.log(`  ${label.padEnd(44)} first complete frame after ${(out.firstMs / 1000).toFixed(1)} s`);
+    await b.page.waitForFunction(panFn, null, { timeout: left(), polling: 250 });
+    await b.page.waitForTimeout(settleMs);
     const warm = await panFrameMs(b.page);
     await b.page.waitForTimeout(1500);
-    const run = await panFrameMs(b.page);
-    console.log(`  ${label.padEnd(44)} warm-up ${warm.ms.toFixed(1)} ms/frame, measured ${run.ms.toFixed(1)} ms/frame (${run.frames} frames)`);
-    return run.ms;
+    const measured = await panFrameMs(b.page);
+    out.panMs = measured.ms;
+    console.log(`  ${label.padEnd(44)} warm-up ${warm.ms.toFixed(1)} ms/frame, measured ${measured.ms.toFixed(1)} ms/frame (${measured.frames} frames)`);
+  };
+  try {
+    await Promise.race([
+      run(),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${PART_LIMIT_S} s`)), PART_LIMIT_S * 1000); }),
+    ]);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    out.failure = /timed? ?out|Timeout/i.test(msg) ? `timed out after ${PART_LIMIT_S} s` : `failed: ${msg.split('\n')[0]}`;
+    console.log(`  ${label.padEnd(44)} ${out.failure}`);
   } finally {
-    await b.close();
+    clearTimeout(timer);
+    await (b as LaunchedBrowser | undefined)?.close();
   }
+  return out;
+}
+
+let complete = true;
+/** One BENCH line; a missing figure prints the part's failure (and makes the bench exit 1). */
+function benchLine(what: string, ours: number | undefined, oursFail: string | undefined, peerName: string, peer: number | undefined,
+  peerFail: string | undefined, fmt: (v: number) => string, note: string): void {
+  const o = ours === undefined ? (oursFail ?? 'no figure') : fmt(ours);
+  const p = peer === undefined ? (peerFail ?? 'no figure') : fmt(peer);
+  if (ours === undefined || peer === undefined) complete = false;
+  const ratio = ours !== undefined && peer !== undefined ? `${(peer / ours).toFixed(2)}x` : 'n/a';
+  console.log(`BENCH\t${what}\t${o}\t${peerName}\t${p}\t${ratio}\t${note}`);
 }
 
 const parts = POINT_LAYERS.map((l) => {
@@ -134,14 +230,33 @@ const app = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
 const bare = await bareServer(points);
 try {
   const layers = ['towns', 'villages', 'city', 'landuse', 'water', 'roads', 'buildings', 'places', ...POINT_LAYERS].join(',');
-  const appUrl = `${app.url}/?view=2d&lon=${VIEW.longitude}&lat=${VIEW.latitude}&zoom=${VIEW.zoom}&bearing=0&pitch=0&layers=${layers}`;
-  const appReady = `document.documentElement.dataset.engineReady === '1' && ${JSON.stringify(POINT_LAYERS)}.every((l) => (document.querySelector('.engine-host')?.dataset.pointsDrawn ?? '').includes(l + ':'))`;
-  const peerMs = await measure(`${bare.url}/`, `document.documentElement.dataset.ready === '1'`, 'bare deck.gl, one ScatterplotLayer');
-  const oursMs = await measure(appUrl, appReady, 'OneMap 2D (tiles + 4 point layers + UI)');
-  const ratio = peerMs / oursMs;
-  console.log(`BENCH\t2D frame time while panning (${count} points + city tiles)\t${oursMs.toFixed(1)} ms/frame\tbare deck.gl ScatterplotLayer\t${peerMs.toFixed(1)} ms/frame\t${ratio.toFixed(2)}x\t`
-    + `>1 = app faster; app overhead = ${(1 / ratio).toFixed(2)}x the bare page's frame time (aim ≤ 1.5x); software WebGL, ratio only`);
+  const query = `lon=${VIEW.longitude}&lat=${VIEW.latitude}&zoom=${VIEW.zoom}&bearing=0&pitch=0&layers=${layers}`;
+  const bareReady = `document.documentElement.dataset.ready === '1'`;
+
+  // --- 2D
+  const app2dReady = `document.documentElement.dataset.engineReady === '1' && ${JSON.stringify(POINT_LAYERS)}.every((l) => (document.querySelector('.engine-host')?.dataset.pointsDrawn ?? '').includes(l + ':'))`;
+  const peer2d = await measure(`${bare.url}/`, bareReady, bareReady, 'bare deck.gl, one ScatterplotLayer');
+  const ours2d = await measure(`${app.url}/?view=2d&${query}`, `document.documentElement.dataset.mapReady === '1'`, app2dReady, 'OneMap 2D (tiles + 4 point layers + UI)');
+  const ms = (v: number) => `${v.toFixed(1)} ms/frame`;
+  const secs = (v: number) => `${(v / 1000).toFixed(2)} s`;
+  benchLine(`2D frame time while panning (${count} points + city tiles)`, ours2d.panMs, ours2d.failure, 'bare deck.gl ScatterplotLayer', peer2d.panMs, peer2d.failure, ms,
+    ours2d.panMs && peer2d.panMs ? `>1 = app faster; app overhead = ${(ours2d.panMs / peer2d.panMs).toFixed(2)}x the bare page's frame time (aim ≤ 1.5x); software WebGL, ratio only` : 'software WebGL, ratio only');
+  benchLine('2D navigation → first complete basemap frame (data-map-ready)', ours2d.firstMs, ours2d.failure, 'bare deck.gl first frame (points only)', peer2d.firstMs, peer2d.failure, secs,
+    '>1 = app faster; the app loads the UI, catalog and all tiles of the view, the peer only its points; cold browser cache');
+
+  // --- 3D (the app's engine sets data-globe-ready when the globe's tile queue drains after imagery was drawn)
+  const app3dFirst = `document.documentElement.dataset.globeReady === '1'`;
+  const peer3d = await measure(`${bare.url}/cesium.html`, bareReady, bareReady, 'bare Cesium, one PointPrimitiveCollection');
+  // The 3D engine has no "points drawn" hook: the settle time after the globe is ready covers the four
+  // point layers' fetch and build (they load in parallel with the globe's tiles).
+  const ours3d = await measure(`${app.url}/?view=3d&${query}`, app3dFirst, `${app3dFirst} && document.documentElement.dataset.engineReady === '1'`,
+    'OneMap 3D (draped tiles, DEM, buildings, 4 point layers)', 3000);
+  benchLine(`3D frame time while panning (${count} points + draped city tiles + DEM)`, ours3d.panMs, ours3d.failure, 'bare Cesium PointPrimitiveCollection', peer3d.panMs, peer3d.failure, ms,
+    ours3d.panMs && peer3d.panMs ? `>1 = app faster; app overhead = ${(ours3d.panMs / peer3d.panMs).toFixed(2)}x the bare page's frame time (aim ≤ 1.5x); both capped at 20 fps by targetFrameRate; software WebGL, ratio only` : 'software WebGL, ratio only');
+  benchLine('3D navigation → first complete globe frame (data-globe-ready)', ours3d.firstMs, ours3d.failure, 'bare Cesium first frame (ellipsoid, points only)', peer3d.firstMs, peer3d.failure, secs,
+    '>1 = app faster; the app rasterises the vector basemap onto DEM terrain, the peer draws a plain ellipsoid; cold browser cache');
 } finally {
   await bare.close();
   await app.close();
 }
+process.exit(complete ? 0 : 1);

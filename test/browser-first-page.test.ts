@@ -3,12 +3,12 @@
 // request to any host but 127.0.0.1. Needs: geodata/build/{basemap,overlay}.pmtiles (npm run data &&
 // npm run tiles) and Debian packages chromium + fonts-noto-cjk.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLayer, tilesetLayers } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
+import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type Region, type RequestLog, type RgbaImage } from './helpers/browser.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** Same variable as tile-server/main.ts, so a test run can point at another build. */
@@ -19,6 +19,29 @@ const SCREENSHOT = join(ROOT, 'test-results', 'first-page.png');
 const BACKGROUND = [0xf4, 0xf1, 0xea];
 /** The map area clear of the title bar, the layer panel, the status box and the attribution line. */
 const MAP_REGION = { x: 220, y: 50, width: 1060, height: 690 };
+const GOLDEN = join(ROOT, 'test', 'golden', '2d-first-page.png');
+/** Golden comparison: a pixel differs when a channel moves by more than 40; the images match when
+ *  under MAX_DIFFERENT of the (unmasked) pixels differ. The status box (tile and label counts, which
+ *  depend on load order) is masked. The 2D render is stable: two runs against the golden differed
+ *  in 0.044 % and 0.000 % of pixels, so 2 % leaves a wide margin (the 3D golden allows 20 %)
+ *  while still catching a missing layer, a moved view or a changed style. */
+const PIXEL_DELTA = 40;
+const MAX_DIFFERENT = 0.02;
+
+/** Share of pixels outside `masks` where some channel differs by more than PIXEL_DELTA. */
+function fractionDifferent(a: RgbaImage, b: RgbaImage, masks: Region[]): number {
+  let n = 0, total = 0;
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      if (masks.some((m) => x >= m.x && x < m.x + m.width && y >= m.y && y < m.y + m.height)) continue;
+      total++;
+      const i = (y * a.width + x) * 4;
+      if (Math.abs(a.data[i] - b.data[i]) > PIXEL_DELTA || Math.abs(a.data[i + 1] - b.data[i + 1]) > PIXEL_DELTA
+        || Math.abs(a.data[i + 2] - b.data[i + 2]) > PIXEL_DELTA) n++;
+    }
+  }
+  return n / Math.max(1, total);
+}
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -121,5 +144,26 @@ describe('first page /', () => {
     expect(seen(roads.arterial) + seen(roads.secondary), 'road pixels').toBeGreaterThan(100);
     const boundaries = tilesetLayers('overlay').filter((l) => l.visibleByDefault).map((l) => seen(l.style.line));
     expect(Math.max(...boundaries), 'boundary pixels').toBeGreaterThan(100);
+
+    // Golden image: created only on purpose (REGEN=1), compared with an explicit tolerance, with the
+    // status box (live tile/label counts) masked out, padded a little for its shadow.
+    if (process.env.REGEN === '1' || !existsSync(GOLDEN)) {
+      if (process.env.REGEN !== '1') throw new Error(`${GOLDEN} is missing: run REGEN=1 npx vitest run --project integration test/browser-first-page.test.ts, look at it, commit it.`);
+      mkdirSync(join(ROOT, 'test', 'golden'), { recursive: true });
+      writeFileSync(GOLDEN, png);
+    }
+    const masks: Region[] = [];
+    for (const box of await page.locator('.status').evaluateAll((els) => els.map((e) => {
+      const r = e.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    }))) {
+      const x = Math.max(0, Math.floor(box.x) - 4), y = Math.max(0, Math.floor(box.y) - 4);
+      masks.push({ x, y, width: Math.ceil(box.width) + 8, height: Math.ceil(box.height) + 8 });
+    }
+    const golden = decodePng(new Uint8Array(readFileSync(GOLDEN)));
+    expect([golden.width, golden.height]).toEqual([img.width, img.height]);
+    const diff = fractionDifferent(img, golden, masks);
+    console.log(`golden: ${(diff * 100).toFixed(3)} % of pixels differ by > ${PIXEL_DELTA} (masked: ${JSON.stringify(masks)})`);
+    expect(diff, `share of pixels differing by > ${PIXEL_DELTA} from ${GOLDEN} (see ${SCREENSHOT})`).toBeLessThan(MAX_DIFFERENT);
   });
 });
