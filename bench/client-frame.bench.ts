@@ -13,8 +13,7 @@
 //
 // Both pages get the same scripted drag (fixed path, fixed timing) after one identical warm-up drag,
 // so tiles along the path are cached and the timing is rendering + app work, not the network.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -23,6 +22,7 @@ import type { Page } from 'playwright-core';
 import { openFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
 import { startServer } from '../tile-server/server.ts';
 import { launchBrowser, type LaunchedBrowser } from '../test/helpers/browser.ts';
+import { ensureWebBuilt } from '../test/helpers/web-build.ts';
 import { viewToGlobeCamera } from '../web/src/map/camera.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -35,22 +35,6 @@ const WIDTH = 960, HEIGHT = 600;
 const PART_LIMIT_S = 180;
 /** Software WebGL's Cesium default field of view (the app reads it from the camera: 60° wide → fovy at 960×600). */
 const CESIUM_FOVY_DEG = (2 * Math.atan(Math.tan(Math.PI / 6) * HEIGHT / WIDTH) * 180) / Math.PI;
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function ensureWebBuilt(): void {
-  const index = join(WEB_DIR, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'web'))) return;
-  console.log('building the web bundle (vite build)…');
-  execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'pipe' });
-}
 
 /** The peer: deck.gl with one ScatterplotLayer of the same points (binary, Float64 positions). */
 const BARE_PAGE = `

@@ -4,12 +4,13 @@
 // built with the app's vite config, so Cesium's assets are served from /cesium/ exactly as in the app.
 // Needs: the demo data (npm run data && npm run tiles) and Debian packages chromium + fonts-noto-cjk.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLayer } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog, type RgbaImage } from './helpers/browser.ts';
+import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
+import { fractionDifferent, newestMtime } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
@@ -26,30 +27,12 @@ const MAP_REGION = { x: 0, y: 0, width: 1280, height: 740 };
 const PIXEL_DELTA = 40;
 const MAX_DIFFERENT = 0.2;
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 /** Builds the test page when missing or older than its sources (the engine in web/, the page, the vite config). */
 function ensurePageBuilt(): void {
   const index = join(PAGE_DIR, 'index.html');
   const newest = Math.max(newestMtime(join(ROOT, 'web')), newestMtime(PAGE_SRC), statSync(join(ROOT, 'vite.config.ts')).mtimeMs);
   if (existsSync(index) && existsSync(join(PAGE_DIR, 'cesium', 'Workers')) && statSync(index).mtimeMs >= newest) return;
   execFileSync('npx', ['vite', 'build', PAGE_SRC, '--config', join(ROOT, 'vite.config.ts'), '--outDir', PAGE_DIR, '--emptyOutDir'], { cwd: ROOT, stdio: 'pipe' });
-}
-
-function fractionDifferent(a: RgbaImage, b: RgbaImage): number {
-  let n = 0;
-  for (let i = 0; i < a.data.length; i += 4) {
-    if (Math.abs(a.data[i] - b.data[i]) > PIXEL_DELTA || Math.abs(a.data[i + 1] - b.data[i + 1]) > PIXEL_DELTA
-      || Math.abs(a.data[i + 2] - b.data[i + 2]) > PIXEL_DELTA) n++;
-  }
-  return n / (a.width * a.height);
 }
 
 describe('3D globe (Cesium engine)', () => {
@@ -126,7 +109,7 @@ describe('3D globe (Cesium engine)', () => {
     }
     const golden = decodePng(new Uint8Array(readFileSync(GOLDEN)));
     expect([golden.width, golden.height]).toEqual([img.width, img.height]);
-    const diff = fractionDifferent(img, golden);
+    const diff = fractionDifferent(img, golden, PIXEL_DELTA);
     console.log(`golden: ${(diff * 100).toFixed(2)} % of pixels differ by > ${PIXEL_DELTA}`);
     expect(diff, `share of pixels differing by > ${PIXEL_DELTA} from ${GOLDEN} (see ${SCREENSHOT})`).toBeLessThan(MAX_DIFFERENT);
   }, 300_000);

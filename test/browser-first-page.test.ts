@@ -2,13 +2,13 @@
 // draws Changshu with deck.gl (software WebGL), shows Chinese UI and place labels, and never makes a
 // request to any host but 127.0.0.1. Needs: geodata/build/{basemap,overlay}.pmtiles (npm run data &&
 // npm run tiles) and Debian packages chromium + fonts-noto-cjk.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLayer, tilesetLayers } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type Region, type RequestLog, type RgbaImage } from './helpers/browser.ts';
+import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type Region, type RequestLog } from './helpers/browser.ts';
+import { ensureWebBuilt, fractionDifferent } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** Same variable as tile-server/main.ts, so a test run can point at another build. */
@@ -27,37 +27,6 @@ const GOLDEN = join(ROOT, 'test', 'golden', '2d-first-page.png');
  *  while still catching a missing layer, a moved view or a changed style. */
 const PIXEL_DELTA = 40;
 const MAX_DIFFERENT = 0.02;
-
-/** Share of pixels outside `masks` where some channel differs by more than PIXEL_DELTA. */
-function fractionDifferent(a: RgbaImage, b: RgbaImage, masks: Region[]): number {
-  let n = 0, total = 0;
-  for (let y = 0; y < a.height; y++) {
-    for (let x = 0; x < a.width; x++) {
-      if (masks.some((m) => x >= m.x && x < m.x + m.width && y >= m.y && y < m.y + m.height)) continue;
-      total++;
-      const i = (y * a.width + x) * 4;
-      if (Math.abs(a.data[i] - b.data[i]) > PIXEL_DELTA || Math.abs(a.data[i + 1] - b.data[i + 1]) > PIXEL_DELTA
-        || Math.abs(a.data[i + 2] - b.data[i + 2]) > PIXEL_DELTA) n++;
-    }
-  }
-  return n / Math.max(1, total);
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the bundle when it is missing or older than the web sources (a stale bundle would test old code). */
-function ensureWebBuilt(): void {
-  const index = join(WEB_DIR, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'web'))) return;
-  execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'pipe' });
-}
 
 describe('first page /', () => {
   let server: RunningServer;
@@ -162,7 +131,7 @@ describe('first page /', () => {
     }
     const golden = decodePng(new Uint8Array(readFileSync(GOLDEN)));
     expect([golden.width, golden.height]).toEqual([img.width, img.height]);
-    const diff = fractionDifferent(img, golden, masks);
+    const diff = fractionDifferent(img, golden, PIXEL_DELTA, masks);
     console.log(`golden: ${(diff * 100).toFixed(3)} % of pixels differ by > ${PIXEL_DELTA} (masked: ${JSON.stringify(masks)})`);
     expect(diff, `share of pixels differing by > ${PIXEL_DELTA} from ${GOLDEN} (see ${SCREENSHOT})`).toBeLessThan(MAX_DIFFERENT);
   });

@@ -2,14 +2,14 @@
 // toggles a layer on the map and filters its tree by search, a click on a camera opens its feature
 // info, the measure tool measures a distance — all in Chinese, and no request leaves 127.0.0.1.
 // Needs: geodata/build (npm run data && npm run tiles) and Debian packages chromium + fonts-noto-cjk.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getLayer } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { countColour, decodePng, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
+import { ensureWebBuilt } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
@@ -18,22 +18,6 @@ const WEB_DIR = resolve(process.env.WEB_DIR ?? join(ROOT, 'dist', 'web'));
 const OUT = join(ROOT, 'test-results');
 /** The map right of the side panels (340 px from x = 12), clear of the title bar, the controls and the readouts. */
 const MAP_REGION = { x: 370, y: 60, width: 820, height: 620 };
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the bundle when it is missing or older than the web sources (a stale bundle would test old code). */
-function ensureWebBuilt(): void {
-  const index = join(WEB_DIR, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'web'))) return;
-  execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'pipe' });
-}
 
 async function waitForMap(page: Page): Promise<void> {
   await page.waitForFunction(() => document.documentElement.dataset.mapReady === '1', null, { timeout: 120_000, polling: 250 });

@@ -2,35 +2,19 @@
 // switching 2D → 3D → 2D keeps the camera; the phone layout (390×844) shows the map and the panels
 // without overflow. Every test fails on a request to any host but 127.0.0.1. Needs the demo data
 // (npm run data && npm run tiles) and Debian's chromium + fonts-noto-cjk.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLayer } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { countColour, decodePng, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
+import { ensureWebBuilt } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
 const WEB_DIR = join(ROOT, 'dist', 'web');
 const RESULTS = join(ROOT, 'test-results');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the bundle when it is missing or older than the web sources (a stale bundle would test old code). */
-function ensureWebBuilt(): void {
-  const index = join(WEB_DIR, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'web'))) return;
-  execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'pipe' });
-}
 
 interface Camera { lon: number; lat: number; zoom: number; bearing: number; pitch: number }
 
