@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLayer } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
-import { fractionDifferent, newestMtime } from './helpers/web-build.ts';
+import { fractionDifferent, newestMtime, requireBuiltData } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
@@ -42,9 +42,7 @@ describe('3D globe (Cesium engine)', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    for (const f of ['basemap.pmtiles', 'overlay.pmtiles', 'terrain/dem.f32']) {
-      if (!existsSync(join(DATA_DIR, f))) throw new Error(`${DATA_DIR}/${f} is missing: build the demo data first (npm run data && npm run tiles).`);
-    }
+    requireBuiltData(DATA_DIR, ['basemap.pmtiles', 'overlay.pmtiles', 'terrain/dem.f32']);
     ensurePageBuilt();
     server = await startServer({ dataDir: DATA_DIR, webDir: PAGE_DIR, port: 0 });
     browser = await launchBrowser({ width: 1280, height: 800 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLayer, tilesetLayers } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type Region, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt, fractionDifferent } from './helpers/web-build.ts';
+import { ensureWebBuilt, fractionDifferent, requireBuiltData } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** Same variable as tile-server/main.ts, so a test run can point at another build. */
@@ -35,11 +35,7 @@ describe('first page /', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    for (const ts of ['basemap', 'overlay']) {
-      if (!existsSync(join(DATA_DIR, `${ts}.pmtiles`))) {
-        throw new Error(`${DATA_DIR}/${ts}.pmtiles is missing: build the demo data first (npm run data && npm run tiles).`);
-      }
-    }
+    requireBuiltData(DATA_DIR);
     ensureWebBuilt();
     server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
     browser = await launchBrowser({ width: 1280, height: 800 });

@@ -2,14 +2,14 @@
 // toggles a layer on the map and filters its tree by search, a click on a camera opens its feature
 // info, the measure tool measures a distance — all in Chinese, and no request leaves 127.0.0.1.
 // Needs: geodata/build (npm run data && npm run tiles) and Debian packages chromium + fonts-noto-cjk.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getLayer } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { countColour, decodePng, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt } from './helpers/web-build.ts';
+import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
@@ -70,11 +70,7 @@ describe('side panels', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    for (const ts of ['basemap', 'overlay']) {
-      if (!existsSync(join(DATA_DIR, `${ts}.pmtiles`))) {
-        throw new Error(`${DATA_DIR}/${ts}.pmtiles is missing: build the demo data first (npm run data && npm run tiles).`);
-      }
-    }
+    requireBuiltData(DATA_DIR);
     if (!process.env.WEB_DIR) ensureWebBuilt();
     server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
     browser = await launchBrowser({ width: 1280, height: 800 });

@@ -2,14 +2,14 @@
 // switching 2D → 3D → 2D keeps the camera; the phone layout (390×844) shows the map and the panels
 // without overflow. Every test fails on a request to any host but 127.0.0.1. Needs the demo data
 // (npm run data && npm run tiles) and Debian's chromium + fonts-noto-cjk.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLayer } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { countColour, decodePng, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt } from './helpers/web-build.ts';
+import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
@@ -64,11 +64,7 @@ describe('shareable views', () => {
   let server: RunningServer;
 
   beforeAll(async () => {
-    for (const ts of ['basemap', 'overlay']) {
-      if (!existsSync(join(DATA_DIR, `${ts}.pmtiles`))) {
-        throw new Error(`${DATA_DIR}/${ts}.pmtiles is missing: build the demo data first (npm run data && npm run tiles).`);
-      }
-    }
+    requireBuiltData(DATA_DIR);
     ensureWebBuilt();
     server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
     mkdirSync(RESULTS, { recursive: true });

@@ -39,3 +39,10 @@ export function fractionDifferent(a: RgbaImage, b: RgbaImage, delta: number, mas
   }
   return n / Math.max(1, total);
 }
+
+/** Fails fast, saying what to run, when the demo build the browser tests serve is missing. */
+export function requireBuiltData(dataDir: string, files = ['basemap.pmtiles', 'overlay.pmtiles']): void {
+  for (const f of files) {
+    if (!existsSync(join(dataDir, f))) throw new Error(`${dataDir}/${f} is missing: build the demo data first (npm run data && npm run tiles).`);
+  }
+}
