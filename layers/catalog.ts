@@ -28,7 +28,8 @@ export const DEPARTMENTS = {
 } as const;
 export type DepartmentId = keyof typeof DEPARTMENTS;
 
-export type FieldType = 'string' | 'int' | 'number' | 'boolean';
+/** datetime: ISO 8601 UTC text (`2026-05-01T08:00:00Z`), so text order is time order. */
+export type FieldType = 'string' | 'int' | 'number' | 'boolean' | 'datetime';
 export interface FieldDef {
   name: string;
   type: FieldType;
@@ -76,6 +77,8 @@ export interface LayerDef {
   tiles?: TileSource;
   fields: FieldDef[];
   style: LayerStyle;
+  /** The datetime field that time filters and hot-spot windows use (time-stamped layers only). */
+  time?: string;
   /** Zoom range the client shows the layer in. */
   minzoom: number;
   maxzoom: number;
@@ -248,6 +251,21 @@ export const LAYERS: LayerDef[] = [
     style: { by: 'department', radius: 5 },
     minzoom: 10, maxzoom: 22, roles: ALL, visibleByDefault: false,
     sourceNote: GENERATED,
+  },
+  {
+    id: 'incidents', title: '历史事件', titleEn: 'Incident history', department: 'city', theme: '事件与案件',
+    geometry: 'point', fgb: 'incidents.fgb', time: 'reported_at',
+    fields: [F.id, { name: 'code', type: 'string', title: '事件编号' },
+      { name: 'category', type: 'string', title: '类别代码' }, { name: 'category_name', type: 'string', title: '类别' },
+      { name: 'class', type: 'string', title: '部件/事件' }, { name: 'severity', type: 'int', title: '紧急程度' },
+      F.status, { name: 'source', type: 'string', title: '来源' }, { name: 'title', type: 'string', title: '标题' },
+      { name: 'reported_at', type: 'datetime', title: '上报时间' }, { name: 'closed_at', type: 'datetime', title: '结案时间' },
+      { name: 'address', type: 'string', title: '地址' }, F.grid,
+      { name: 'village_code', type: 'string', title: '村社区代码' }, { name: 'town_code', type: 'string', title: '镇街代码' },
+      F.dept, F.synthetic],
+    style: { by: 'class', radius: 4, categories: { part: [200, 120, 40, 255], event: [200, 40, 80, 255] } },
+    minzoom: 11, maxzoom: 22, roles: STAFF, visibleByDefault: false,
+    sourceNote: GENERATED + '；过去一年的事件记录（类别参照 GB/T 30428.2 数字城管部件和事件）',
   },
   {
     id: 'responders', title: '处置力量', titleEn: 'Responders', department: 'city', theme: '人员力量',

