@@ -9,12 +9,17 @@ case "${1:-test}" in
     [ -x /usr/bin/chromium ] || want+=(chromium)
     have_font || want+=(fonts-noto-cjk)
     command -v ogrinfo >/dev/null || want+=(gdal-bin)
+    # PostGIS: the same query tests run against it (scripts/pg-local.ts starts a private cluster).
+    [ -x /usr/lib/postgresql/15/bin/initdb ] || want+=(postgresql-15)
+    [ -f /usr/share/postgresql/15/extension/postgis.control ] || want+=(postgresql-15-postgis-3)
     ;;
   bench)
     [ -x /usr/bin/chromium ] || want+=(chromium)
     command -v ogr2ogr >/dev/null || want+=(gdal-bin)
     [ -x /usr/sbin/nginx ] || want+=(nginx-light)
     command -v wrk >/dev/null || want+=(wrk)
+    [ -x /usr/lib/postgresql/15/bin/initdb ] || want+=(postgresql-15)
+    [ -f /usr/share/postgresql/15/extension/postgis.control ] || want+=(postgresql-15-postgis-3)
     ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: everything CI runs. Installs the Debian packages the tests need when missing (Chromium,
-# CJK fonts, GDAL), typechecks, runs the unit tests, builds the demo city, tiles and web bundle when
+# CJK fonts, GDAL, PostgreSQL/PostGIS), typechecks, runs the unit tests, builds the demo city, tiles and web bundle when
 # missing or stale, then runs the integration and browser tests. Ends with "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,15 @@ npx vue-tsc --noEmit -p tsconfig.json
 
 step "build demo data, tiles and web bundle (only what is missing)"
 npx tsx scripts/ensure-built.ts
+
+step "PostgreSQL/PostGIS: start the private cluster and load the demo city (only what is missing)"
+# The query tests run against both stores: embedded, and PostGIS through TEST_DATABASE_URL.
+was_running=0
+npx tsx scripts/pg-local.ts status >/dev/null 2>&1 && was_running=1
+TEST_DATABASE_URL=$(npx tsx scripts/pg-local.ts start)
+export TEST_DATABASE_URL
+[ "$was_running" = 1 ] || trap 'npx tsx scripts/pg-local.ts stop >/dev/null 2>&1 || true' EXIT
+DATABASE_URL="$TEST_DATABASE_URL" npx tsx scripts/load-postgis.ts
 
 step "unit and integration tests (vitest)"
 mkdir -p .tmp
