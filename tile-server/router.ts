@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { HttpError, notFound, sendError, sendJson } from './http-errors.ts';
 import type { FeatureLayer } from './feature-store.ts';
 import { ADDRESS_PARSE_PATH, type AddressApi } from './address-api.ts';
+import { QUERY_PATH, QUERY_ROUTES, type QueryApi } from './query-api.ts';
 import * as ogc from './ogc.ts';
 import { isSafeName, parseTarget } from './params.ts';
 import { sendFile, serveStatic, statFile } from './static.ts';
@@ -22,6 +23,8 @@ export interface RouterContext {
   log: (msg: string) => void;
   /** The standard address base (/api/address/*); absent → those routes are 404. */
   address?: AddressApi;
+  /** Spatial queries (/api/lookup, /api/query, /api/hotspots); absent → those routes are 404. */
+  query?: QueryApi;
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
@@ -47,14 +50,15 @@ export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: S
     const head = method === 'HEAD';
     try {
       if (method !== 'GET' && !head) {
-        // POST is accepted on one route only (address parsing takes a JSON body); 405 everywhere else.
-        const parsePost = pathOf(req.url) === ADDRESS_PARSE_PATH;
+        // POST is accepted on two routes only (address parsing and spatial queries take a JSON body); 405 everywhere else.
+        const path = pathOf(req.url);
+        const parsePost = path === ADDRESS_PARSE_PATH || path === QUERY_PATH;
         if (method === 'OPTIONS') {
           res.writeHead(204, parsePost ? { ...PREFLIGHT, Allow: 'POST, OPTIONS', 'Access-Control-Allow-Methods': 'POST, OPTIONS' } : PREFLIGHT);
           res.end();
           return;
         }
-        if (method === 'POST' && parsePost && ctx.address) {
+        if (method === 'POST' && parsePost && (path === QUERY_PATH || ctx.address)) {
           const out = route(ctx, req, res, false);
           if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
@@ -124,6 +128,10 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
       }
       throw noRoute('/terrain/dem.json 或 /terrain/dem.f32');
     case 'api':
+      if ((QUERY_ROUTES as readonly string[]).includes(s[1])) {
+        if (!ctx.query) throw new HttpError(503, 'store_unavailable', '空间查询暂不可用（数据存储未能打开，见服务日志）；请运行 npm run data 后重启服务。Spatial queries are unavailable (the store did not open; see the server log): run npm run data and restart.');
+        return ctx.query.handle(req, res, s, query, head);
+      }
       if (!ctx.address) throw noRoute('/tiles, /ogc, /data, /healthz');
       return ctx.address.handle(req, res, s, query, head);
     case 'ogc':

@@ -7,7 +7,10 @@ import { TILESETS } from '../layers/catalog.ts';
 import { AddressApi } from './address-api.ts';
 import { openFeatureLayers } from './feature-store.ts';
 import { PmtilesArchive } from './pmtiles-source.ts';
+import { QueryApi } from './query-api.ts';
 import { createHandler } from './router.ts';
+import { openEmbeddedStore } from './storage/embedded-store.ts';
+import type { SpatialStore } from './storage/spatial-store.ts';
 import { statFile } from './static.ts';
 import { TileService } from './tile-route.ts';
 
@@ -15,6 +18,12 @@ export interface ServerOptions {
   dataDir: string; webDir?: string; host?: string; port?: number /* 0 = any free port */;
   /** Build the address index right after listening, so the first search does not wait ~10 s (npm start does; tests don't). */
   warmAddressIndex?: boolean;
+  /**
+   * The spatial store behind /api/lookup, /api/query, /api/hotspots: a PostgreSQL URL → PostGIS
+   * (tile-server/storage/postgis-store.ts); null → the embedded engine. Undefined → DATABASE_URL from the
+   * environment, else embedded.
+   */
+  databaseUrl?: string | null;
 }
 export interface RunningServer { url: string; port: number; close(): Promise<void> }
 
@@ -32,10 +41,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
   const layers = await openFeatureLayers(opts.dataDir);
   const log = (msg: string) => console.error(`[tile-server] ${msg}`);
+  const databaseUrl = opts.databaseUrl === undefined ? process.env.DATABASE_URL || null : opts.databaseUrl;
+  const store = await openStore(opts.dataDir, databaseUrl, log);
+  const address = new AddressApi(opts.dataDir, log);
   const ctx = {
     tiles: new TileService(archives),
     // Built lazily on the first /api/address request (see address-api.ts for why not at start).
-    address: new AddressApi(opts.dataDir, log),
+    address,
+    query: store ? new QueryApi(store, address) : undefined,
     layers,
     dataDir: opts.dataDir,
     webDir: opts.webDir ?? 'dist/web',
@@ -54,7 +67,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       : { code: 'bad_request', message: '无法解析的 HTTP 请求。Malformed HTTP request.' } });
     socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
-  await listen(server, opts.port ?? 8080, host);
+  try {
+    await listen(server, opts.port ?? 8080, host);
+  } catch (err) {
+    await store?.close().catch(() => {});
+    throw err;
+  }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -75,8 +93,34 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         server.closeIdleConnections(); // keep-alive sockets would otherwise hold close() for 65 s
       });
       await Promise.all([...archives.values()].map((a) => a.close()));
+      await store?.close();
     })()),
   };
+}
+
+/**
+ * PostGIS when a URL is given: asked for explicitly, so a connection failure stops the start (the message
+ * names the host). The embedded store opens lazily and should not fail; if it does, tiles and the rest
+ * are still served and the query routes answer 503.
+ */
+async function openStore(dataDir: string, databaseUrl: string | null, log: (msg: string) => void): Promise<SpatialStore | null> {
+  if (!databaseUrl) {
+    try {
+      return await openEmbeddedStore(dataDir, { log });
+    } catch (err) {
+      log(`空间查询不可用 spatial store unavailable: ${(err as Error).message}`);
+      return null;
+    }
+  }
+  try {
+    // Imported only here, so the embedded default never loads the pg driver.
+    const { openPostgisStore } = await import('./storage/postgis-store.ts');
+    return await openPostgisStore(databaseUrl);
+  } catch (err) {
+    let where = 'DATABASE_URL';
+    try { const u = new URL(databaseUrl); where = `${u.hostname}:${u.port || 5432}${u.pathname}`; } catch { /* not a URL: keep the variable name */ }
+    throw new Error(`无法连接 PostGIS（${where}）：${(err as Error).message}。请检查 DATABASE_URL、运行 npx tsx scripts/pg-local.ts start 与 npm run db:load，或取消 DATABASE_URL 以使用内置引擎。Cannot open PostGIS at ${where}; check DATABASE_URL, start it (scripts/pg-local.ts start) and load it (npm run db:load), or unset DATABASE_URL for the embedded engine.`);
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
