@@ -9,15 +9,23 @@
 //     All three apply the same boundary rule (smallest code wins) and their answers are compared.
 //  2. k nearest cameras (k = 10) at 2,000 seeded points, one query at a time.
 //  3. a ~2 km polygon over all addresses (count + the first 1,000 rows by id), 30 seeded polygons.
+//  4. GET /api/lookup over HTTP (keep-alive, one request at a time) at 1,000 seeded random points inside the
+//     city, on two servers started in this process (startServer): embedded store vs PostGIS store, after a
+//     warm-up; p50/p95 per store, and how many answers differ between them.
+// Parts can be chosen: BENCH_PARTS=4 (or e.g. 1,3); default all.
 
 import { readFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { booleanPointInPolygon } from '@turf/turf';
 import { CITY, getLayer } from '../layers/catalog.ts';
 import { openFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
+import { fromGeoJSON, locate, OUTSIDE, prepare } from '../layers/query/geometry.ts';
 import { createRng } from '../scripts/data/rng.ts';
 import { DEFAULT_DATA_DIR, loadPostgis } from '../scripts/load-postgis.ts';
 import { start as startLocalPg } from '../scripts/pg-local.ts';
+import { startServer } from '../tile-server/server.ts';
 import { openEmbeddedStore } from '../tile-server/storage/embedded-store.ts';
 import { openPostgisStore } from '../tile-server/storage/postgis-store.ts';
 import type { SpatialStore } from '../tile-server/storage/spatial-store.ts';
@@ -27,6 +35,10 @@ const N = 1_000_000;
 const NAIVE_N = 2_000;
 const KNN_N = 2_000;
 const POLY_N = 30;
+const LOOKUP_N = 1_000;
+const LOOKUP_WARM = 200;
+const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3,4').split(',').map((x) => Number(x.trim())));
+const part = (k: number) => PARTS.has(k);
 const dataDir = DEFAULT_DATA_DIR;
 
 const log = (m: string) => console.log(m);
@@ -41,7 +53,7 @@ const qps = (x: number) => `${x.toFixed(0)} queries/s`;
 // ---------------------------------------------------------------- setup
 const city = openFlatGeobuf(new Uint8Array(readFileSync(join(dataDir, 'city.fgb'))));
 const [west, south, east, north] = city.bbox;
-log(`spatial bench: seed ${SEED}; city bbox ${[west, south, east, north].map((v) => v.toFixed(4)).join(', ')}`);
+log(`spatial bench: seed ${SEED}; parts ${[...PARTS].join(',')}; city bbox ${[west, south, east, north].map((v) => v.toFixed(4)).join(', ')}; load average ${loadavg().map((v) => v.toFixed(2)).join(' ')} (2 cores shared: timings are noisy)`);
 
 const databaseUrl = process.env.DATABASE_URL ?? startLocalPg(log);
 const load = await loadPostgis(databaseUrl, { dataDir, log });
@@ -64,7 +76,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 // ---------------------------------------------------------------- 1. point → grid
-{
+if (part(1)) {
   const lons = new Float64Array(N), lats = new Float64Array(N);
   for (let i = 0; i < N; i++) { lons[i] = rng.range(west, east); lats[i] = rng.range(south, north); }
   log(`\n1. point → grid, ${N.toLocaleString('en')} random points in the city bbox`);
@@ -115,7 +127,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 // ---------------------------------------------------------------- 2. k nearest cameras
-{
+if (part(2)) {
   log(`\n2. 10 nearest cameras at ${KNN_N} random points`);
   const qs = Array.from({ length: KNN_N }, () => ({ lon: rng.range(west, east), lat: rng.range(south, north) }));
   const run = async (s: SpatialStore, n: number) => {
@@ -135,7 +147,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 }
 
 // ---------------------------------------------------------------- 3. polygon over addresses
-{
+if (part(3)) {
   log(`\n3. ~2 km polygons over all addresses (count + first 1,000 rows), ${POLY_N} polygons`);
   // Centres near the city centre (where the addresses are dense): 12-sided polygons of radius ~1 km
   // (about 2 km across) with jittered radii, in degrees scaled for latitude.
@@ -168,6 +180,68 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   log(`  matches per polygon: min ${Math.min(...counts)}, max ${Math.max(...counts)}; embedded ${a.toFixed(2)} ms, PostGIS ${b.toFixed(2)} ms per query; answers differing: ${diff}`);
   bench('~2 km polygon over 486k addresses (count + 1,000 rows)', `${a.toFixed(2)} ms/query`, 'PostGIS 3.3 ST_Intersects + GiST', `${b.toFixed(2)} ms/query`, b / a,
     `higher is better (PostGIS time / ours); ${POLY_N} seeded polygons, ${diff} answers differ`);
+}
+
+// ---------------------------------------------------------------- 4. /api/lookup over HTTP
+if (part(4)) {
+  await emStore.close(); // drop parts 1–3's indexes: the servers below build their own, and a bigger heap lengthens GC pauses
+  log(`\n4. GET /api/lookup at ${LOOKUP_N} random points inside the city, embedded vs PostGIS server (after ${LOOKUP_WARM} warm-up requests)`);
+  const cityShape = prepare(fromGeoJSON(city.feature(0).geometry));
+  const inCity = (n: number) => {
+    const out: [number, number][] = [];
+    while (out.length < n) {
+      const x = rng.range(west, east), y = rng.range(south, north);
+      if (locate(cityShape, x, y) !== OUTSIDE) out.push([x, y]);
+    }
+    return out;
+  };
+  const warmPts = inCity(LOOKUP_WARM), pts = inCity(LOOKUP_N);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const fetchJson = (url: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    get(url, { agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  type Lookup = Record<string, unknown> & { town: { code: string } | null; village: { code: string } | null; grid: { code: string } | null; address: { code: string } | null };
+  const summary = (j: Lookup) => JSON.stringify([j.town?.code, j.village?.code, j.grid?.code, j.address?.code,
+    ...(['cameras', 'sensors', 'facilities', 'incidents'] as const).map((k) => (j[k] as { id: string }[]).map((h) => h.id).join(',')), j.nearby]);
+  const runServer = async (label: string, url: string | null) => {
+    const srv = await startServer({ dataDir, databaseUrl: url, port: 0 });
+    try {
+      const at = ([x, y]: [number, number]) => `${srv.url}/api/lookup?lon=${x.toFixed(7)}&lat=${y.toFixed(7)}`;
+      const t0 = performance.now();
+      const first = await fetchJson(at(warmPts[0]));
+      if (first.status !== 200) throw new Error(`${label}: /api/lookup answered ${first.status}: ${first.body.slice(0, 300)}`);
+      const coldMs = performance.now() - t0;
+      for (const p of warmPts) await fetchJson(at(p));
+      const ms: number[] = [];
+      const answers: string[] = [];
+      for (const p of pts) {
+        const t = performance.now();
+        const r = await fetchJson(at(p));
+        ms.push(performance.now() - t);
+        if (r.status !== 200) throw new Error(`${label}: /api/lookup answered ${r.status}: ${r.body.slice(0, 300)}`);
+        answers.push(summary(JSON.parse(r.body) as Lookup));
+      }
+      const sorted = [...ms].sort((a, b) => a - b);
+      const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
+      log(`  ${label}: first request ${coldMs.toFixed(0)} ms (cold: builds the indexes it needs); then p50 ${q(0.5).toFixed(2)} ms, p95 ${q(0.95).toFixed(2)} ms, p99 ${q(0.99).toFixed(2)} ms, max ${q(1).toFixed(1)} ms`);
+      return { p50: q(0.5), p95: q(0.95), answers };
+    } finally {
+      await srv.close();
+    }
+  };
+  const em = await runServer('embedded', null);
+  const pg = await runServer('PostGIS ', databaseUrl);
+  agent.destroy();
+  let diff = 0;
+  for (let i = 0; i < LOOKUP_N; i++) if (em.answers[i] !== pg.answers[i]) diff++;
+  log(`  answers differing between the stores: ${diff} of ${LOOKUP_N}; load average now ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  bench('/api/lookup p95 (embedded)', `${em.p95.toFixed(2)} ms`, 'PostGIS store', `${pg.p95.toFixed(2)} ms`, pg.p95 / em.p95,
+    `lower ms is better, ratio = PostGIS p95 / ours; aim p95 < 5 ms; HTTP keep-alive, one at a time, ${LOOKUP_N} seeded points in the city after ${LOOKUP_WARM} warm-up; p50 ${em.p50.toFixed(2)} vs ${pg.p50.toFixed(2)} ms; ${diff} answers differ; load avg ${loadavg()[0].toFixed(1)} on 2 cores`);
 }
 
 await emStore.close();

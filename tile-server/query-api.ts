@@ -393,7 +393,7 @@ export class QueryApi {
       this.store.adminAt(lon, lat),
       known.has('addresses') ? this.store.nearest({ layer: 'addresses', lon, lat, k: 1, maxDistanceM: LOOKUP_ADDRESS_MAX_M }) : Promise.resolve([]),
       this.coveringCameras(lon, lat, known.has('cameras')),
-      around('sensors'), around('facilities'), around('incidents'),
+      around('sensors'), around('facilities'), known.has('incidents') ? this.recentIncidents(pt) : Promise.resolve([] as FeatureHit[]),
     ]);
     const a = addr[0];
     const kinds = (hits: FeatureHit[]) => {
@@ -420,6 +420,25 @@ export class QueryApi {
       incidents: recent.map(flat),
       store: this.store.kind,
     };
+  }
+
+  /**
+   * Incidents within the lookup radius, enough to hold the LOOKUP_INCIDENTS newest. Only those are shown,
+   * so ask first for the newest 30 / 120 days of the data: every hit outside such a window is strictly
+   * older than every hit inside it (and undated ones sort last), so a window holding ≥ LOOKUP_INCIDENTS
+   * hits gives the same newest ones as the whole year — without decoding the hundreds of older incidents
+   * around a point in the old town (which made the lookup's p95 ~9 ms on the embedded store).
+   */
+  private async recentIncidents(pt: GeoJSON.Point): Promise<FeatureHit[]> {
+    const base = { layer: 'incidents', geometry: pt, predicate: 'dwithin' as const, distanceM: LOOKUP_RADIUS_M, limit: MAX_QUERY_LIMIT };
+    const ext = await this.timeExtentOf('incidents');
+    if (ext.count) {
+      for (const days of [30, 120]) {
+        const r = await this.store.query({ ...base, time: { from: isoSeconds(ext.max - days * 86_400_000) } });
+        if (r.features.length >= LOOKUP_INCIDENTS && r.count === r.features.length) return r.features;
+      }
+    }
+    return (await this.store.query(base)).features;
   }
 
   /** Cameras whose view cone covers the point: candidates within the largest camera range from the store,

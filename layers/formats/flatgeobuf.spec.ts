@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createRng } from '../../scripts/data/rng.ts';
 import type { FieldDef } from '../catalog.ts';
 import { encodeFlatGeobuf, geometryBbox, openFlatGeobuf, type Bbox } from './flatgeobuf.ts';
+import { fromGeoJSON } from '../query/geometry.ts';
 
 const FIELDS: FieldDef[] = [
   { name: 'id', type: 'string', title: '标识' },
@@ -164,5 +165,40 @@ describe('encodeFlatGeobuf / openFlatGeobuf', () => {
     const ours = openFlatGeobuf(bytes).search([120.6, 31.5, 120.7, 31.6]).length;
     expect(n).toBeGreaterThan(0);
     expect(n).toBeLessThanOrEqual(ours);
+  });
+});
+
+describe('raw reads (rawGeometry, column, pointXY) equal the GeoJSON reader', () => {
+  const LONG_ASCII = 'x'.repeat(80), LONG_CN = '常熟市'.repeat(30);
+  const feats: GeoJSON.Feature[] = [...MIXED, { type: 'Feature', geometry: { type: 'Point', coordinates: [120.1, 31.1] }, properties: { id: LONG_ASCII, name: LONG_CN, synthetic: true } }];
+  const bytes = encodeFlatGeobuf(feats, { layerName: 'raw', fields: FIELDS });
+  const host = new Uint8Array(bytes.length + 5);
+  host.set(bytes, 5);
+  for (const [label, file] of [['aligned', openFlatGeobuf(bytes)], ['unaligned', openFlatGeobuf(host.subarray(5))]] as const) {
+    it(`geometry and every column, ${label}`, () => {
+      for (let i = 0; i < file.count; i++) {
+        const want = fromGeoJSON(file.feature(i).geometry);
+        const got = file.rawGeometry(i)!;
+        expect(got.type).toBe(file.feature(i).geometry.type);
+        expect([...got.xy]).toEqual([...want.xy]);
+        expect([...got.ends]).toEqual([...want.ends]);
+        expect([...got.polys]).toEqual([...want.polys]);
+      }
+      for (const c of FIELDS) {
+        expect(file.column(c.name)).toEqual([...file.features()].map((f) => f.properties![c.name]));
+      }
+      expect(file.column('name')).toContain(LONG_CN);
+      expect(file.column('id')).toContain(LONG_ASCII);
+      expect(file.column('no_such_column')).toEqual(new Array(file.count).fill(undefined));
+      expect(() => file.rawGeometry(file.count)).toThrow(RangeError);
+      expect(file.pointXY()).toBeNull(); // mixed geometry types
+    });
+  }
+  it('pointXY gives every point of a point layer in file order', () => {
+    const pts = randomPolygons(500, 11).filter((f) => f.geometry.type === 'Point');
+    const file = openFlatGeobuf(encodeFlatGeobuf(pts, { layerName: 'pts', fields: FIELDS }));
+    const xy = file.pointXY()!;
+    expect(xy.length).toBe(2 * pts.length);
+    for (let i = 0; i < file.count; i++) expect([xy[2 * i], xy[2 * i + 1]]).toEqual((file.feature(i).geometry as GeoJSON.Point).coordinates);
   });
 });

@@ -35,6 +35,27 @@ export interface FgbFile {
   search(bbox: Bbox): number[];
   feature(i: number): GeoJSON.Feature;
   features(): IterableIterator<GeoJSON.Feature>;
+  /** Geometry of feature i as flat arrays, read straight from the feature buffer: no GeoJSON, no
+   *  properties (index builds need only this). Null when the feature has no geometry. */
+  rawGeometry(i: number): FgbRawGeometry | null;
+  /** One column's values for every feature in file order (undefined where absent or null), decoding no
+   *  other column; values as `feature(i).properties` would give them. An unknown name gives all undefined. */
+  column(name: string): unknown[];
+  /** Interleaved x,y of every feature when all are Points (the bulk path of rawGeometry for point layers,
+   *  no per-feature allocation); null as soon as one is not a Point or has no coordinates. */
+  pointXY(): Float64Array | null;
+}
+
+/**
+ * One geometry as flat arrays (the layout of layers/query/geometry.ts `Geom`): `xy` interleaved x,y (a
+ * copy); `ends[k]` the end vertex (exclusive) of line or ring k (empty for points); `polys[j]` the end ring
+ * (exclusive) of polygon j (Polygon: [ends.length]; empty for points and lines).
+ */
+export interface FgbRawGeometry {
+  type: 'Point' | 'MultiPoint' | 'LineString' | 'MultiLineString' | 'Polygon' | 'MultiPolygon';
+  xy: Float64Array;
+  ends: Uint32Array;
+  polys: Uint32Array;
 }
 
 const MAGIC = new Uint8Array([0x66, 0x67, 0x62, 0x03, 0x66, 0x67, 0x62, 0x00]);
@@ -301,35 +322,60 @@ function readProps(f: Feature, types: ColumnType[], names: string[]): Record<str
   const a = f.propertiesArray();
   if (!a) return out;
   const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
-  let o = 0;
-  while (o < a.length) {
-    const ci = dv.getUint16(o, true);
-    o += 2;
+  const at = { o: 0 };
+  while (at.o < a.length) {
+    const ci = dv.getUint16(at.o, true);
+    at.o += 2;
     if (ci >= types.length) throw new Error(`FlatGeobuf feature refers to column ${ci}, but the header has ${types.length}`);
-    const name = names[ci];
-    switch (types[ci]) {
-      case ColumnType.Bool: out[name] = a[o] !== 0; o += 1; break;
-      case ColumnType.Byte: out[name] = dv.getInt8(o); o += 1; break;
-      case ColumnType.UByte: out[name] = dv.getUint8(o); o += 1; break;
-      case ColumnType.Short: out[name] = dv.getInt16(o, true); o += 2; break;
-      case ColumnType.UShort: out[name] = dv.getUint16(o, true); o += 2; break;
-      case ColumnType.Int: out[name] = dv.getInt32(o, true); o += 4; break;
-      case ColumnType.UInt: out[name] = dv.getUint32(o, true); o += 4; break;
-      case ColumnType.Long: out[name] = Number(dv.getBigInt64(o, true)); o += 8; break;
-      case ColumnType.ULong: out[name] = Number(dv.getBigUint64(o, true)); o += 8; break;
-      case ColumnType.Float: out[name] = dv.getFloat32(o, true); o += 4; break;
-      case ColumnType.Double: out[name] = dv.getFloat64(o, true); o += 8; break;
-      default: {
-        // String, Json, DateTime, Binary: uint32 length + bytes.
-        const len = dv.getUint32(o, true);
-        o += 4;
-        const s = dec.decode(a.subarray(o, o + len));
-        out[name] = types[ci] === ColumnType.Json ? JSON.parse(s) : s;
-        o += len;
-      }
-    }
+    out[names[ci]] = readValue(dv, a, at, types[ci]);
   }
   return out;
+}
+
+/** Reads one property value at `at.o` (FlatGeobuf spec, "properties") and advances past it. */
+function readValue(dv: DataView, a: Uint8Array, at: { o: number }, t: ColumnType): unknown {
+  const o = at.o;
+  switch (t) {
+    case ColumnType.Bool: at.o += 1; return a[o] !== 0;
+    case ColumnType.Byte: at.o += 1; return dv.getInt8(o);
+    case ColumnType.UByte: at.o += 1; return dv.getUint8(o);
+    case ColumnType.Short: at.o += 2; return dv.getInt16(o, true);
+    case ColumnType.UShort: at.o += 2; return dv.getUint16(o, true);
+    case ColumnType.Int: at.o += 4; return dv.getInt32(o, true);
+    case ColumnType.UInt: at.o += 4; return dv.getUint32(o, true);
+    case ColumnType.Long: at.o += 8; return Number(dv.getBigInt64(o, true));
+    case ColumnType.ULong: at.o += 8; return Number(dv.getBigUint64(o, true));
+    case ColumnType.Float: at.o += 4; return dv.getFloat32(o, true);
+    case ColumnType.Double: at.o += 8; return dv.getFloat64(o, true);
+    default: {
+      // String, Json, DateTime, Binary: uint32 length + bytes.
+      const len = dv.getUint32(o, true);
+      at.o = o + 4 + len;
+      const s = decodeText(a, o + 4, o + 4 + len);
+      return t === ColumnType.Json ? JSON.parse(s) : s;
+    }
+  }
+}
+
+/** Bytes a value of type t occupies at o (for skipping other columns). */
+function valueSize(dv: DataView, o: number, t: ColumnType): number {
+  switch (t) {
+    case ColumnType.Bool: case ColumnType.Byte: case ColumnType.UByte: return 1;
+    case ColumnType.Short: case ColumnType.UShort: return 2;
+    case ColumnType.Int: case ColumnType.UInt: case ColumnType.Float: return 4;
+    case ColumnType.Long: case ColumnType.ULong: case ColumnType.Double: return 8;
+    default: return 4 + dv.getUint32(o, true);
+  }
+}
+
+/** UTF-8 text; short ASCII (ids, codes, times — most of our columns) without TextDecoder's per-call cost. */
+function decodeText(a: Uint8Array, s: number, e: number): string {
+  if (e - s <= 48) {
+    let ascii = true;
+    for (let k = s; k < e; k++) if (a[k] > 0x7f) { ascii = false; break; }
+    if (ascii) return String.fromCharCode.apply(null, a.subarray(s, e) as unknown as number[]);
+  }
+  return dec.decode(a.subarray(s, e));
 }
 
 function lines(xy: Float64Array, ends: Uint32Array | null): GeoJSON.Position[][] {
@@ -451,6 +497,123 @@ export function openFlatGeobuf(input: Uint8Array): FgbFile {
     return out;
   };
 
+  // Raw access to the feature flatbuffers (vtable lookups by hand, DataView reads so alignment does not
+  // matter): index builds over 486k addresses need only geometry or one column, and building GeoJSON plus
+  // every property per feature cost them seconds. Field numbers are the schema's (feature.fbs: geometry 0,
+  // properties 1; geometry: ends 0, xy 1, type 6, parts 7).
+  const field = (table: number, k: number): number => {
+    const vt = table - dv.getInt32(table, true);
+    const o = 4 + 2 * k;
+    if (o >= dv.getUint16(vt, true)) return 0;
+    const rel = dv.getUint16(vt + o, true);
+    return rel ? table + rel : 0;
+  };
+  const deref = (p: number) => p + dv.getUint32(p, true);
+  const root = (i: number) => deref(offs[i] + 4);
+  const doubles = (fp: number): Float64Array => {
+    if (!fp) return new Float64Array(0);
+    const v = deref(fp), n = dv.getUint32(v, true);
+    const out = new Float64Array(n);
+    for (let k = 0; k < n; k++) out[k] = dv.getFloat64(v + 4 + 8 * k, true);
+    return out;
+  };
+  const uints = (fp: number): Uint32Array | null => {
+    if (!fp) return null;
+    const v = deref(fp), n = dv.getUint32(v, true);
+    const out = new Uint32Array(n);
+    for (let k = 0; k < n; k++) out[k] = dv.getUint32(v + 4 + 4 * k, true);
+    return out;
+  };
+  const NONE = new Uint32Array(0);
+  const rawGeometry = (i: number): FgbRawGeometry | null => {
+    if (!(i >= 0 && i < count && Number.isInteger(i))) throw new RangeError(`feature index ${i} is outside [0, ${count})`);
+    const gf = field(root(i), 0);
+    if (!gf) return null;
+    const g = deref(gf);
+    const tf = field(g, 6);
+    const type = headerType === GeometryType.Unknown ? (tf ? dv.getUint8(tf) : GeometryType.Unknown) : headerType;
+    if (type === GeometryType.MultiPolygon) {
+      const pf = field(g, 7);
+      const parts: number[] = [];
+      if (pf) {
+        const v = deref(pf), n = dv.getUint32(v, true);
+        for (let k = 0; k < n; k++) parts.push(deref(v + 4 + 4 * k));
+      } else parts.push(g); // GDAL may write a single-polygon MultiPolygon without parts
+      const xys = parts.map((p) => doubles(field(p, 1)));
+      const xy = new Float64Array(xys.reduce((n, a) => n + a.length, 0));
+      const ends: number[] = [];
+      const polys = new Uint32Array(parts.length);
+      let nv = 0;
+      parts.forEach((p, k) => {
+        xy.set(xys[k], 2 * nv);
+        const pe = uints(field(p, 0));
+        if (pe && pe.length) for (const e of pe) ends.push(nv + e);
+        else ends.push(nv + xys[k].length / 2);
+        nv += xys[k].length / 2;
+        polys[k] = ends.length;
+      });
+      return { type: 'MultiPolygon', xy, ends: Uint32Array.from(ends), polys };
+    }
+    const xy = doubles(field(g, 1));
+    const whole = () => (xy.length ? new Uint32Array([xy.length / 2]) : NONE);
+    switch (type) {
+      case GeometryType.Point: return { type: 'Point', xy: xy.length > 2 ? xy.slice(0, 2) : xy, ends: NONE, polys: NONE };
+      case GeometryType.MultiPoint: return { type: 'MultiPoint', xy, ends: NONE, polys: NONE };
+      case GeometryType.LineString: return { type: 'LineString', xy, ends: whole(), polys: NONE };
+      case GeometryType.MultiLineString: {
+        const e = uints(field(g, 0));
+        return { type: 'MultiLineString', xy, ends: e && e.length ? e : whole(), polys: NONE };
+      }
+      case GeometryType.Polygon: {
+        const e = uints(field(g, 0));
+        const ends = e && e.length ? e : whole();
+        return { type: 'Polygon', xy, ends, polys: new Uint32Array([ends.length]) };
+      }
+      default: throw new Error(`FlatGeobuf geometry type ${GeometryType[type] ?? type} is not supported by this reader`);
+    }
+  };
+  const pointXY = (): Float64Array | null => {
+    if (headerType !== GeometryType.Point && headerType !== GeometryType.Unknown) return null;
+    const out = new Float64Array(2 * count);
+    for (let i = 0; i < count; i++) {
+      const gf = field(root(i), 0);
+      if (!gf) return null;
+      const g = deref(gf);
+      if (headerType === GeometryType.Unknown) {
+        const tf = field(g, 6);
+        if (!tf || dv.getUint8(tf) !== GeometryType.Point) return null;
+      }
+      const xf = field(g, 1);
+      if (!xf) return null;
+      const v = deref(xf);
+      if (dv.getUint32(v, true) < 2) return null;
+      out[2 * i] = dv.getFloat64(v + 4, true);
+      out[2 * i + 1] = dv.getFloat64(v + 12, true);
+    }
+    return out;
+  };
+  const column = (name: string): unknown[] => {
+    const out = new Array<unknown>(count).fill(undefined);
+    const ci = names.indexOf(name);
+    if (ci < 0) return out;
+    const at = { o: 0 };
+    for (let i = 0; i < count; i++) {
+      const pf = field(root(i), 1);
+      if (!pf) continue;
+      const v = deref(pf);
+      const end = v + 4 + dv.getUint32(v, true);
+      let o = v + 4;
+      while (o < end) {
+        const c = dv.getUint16(o, true);
+        o += 2;
+        if (c >= colTypes.length) throw new Error(`FlatGeobuf feature ${i} refers to column ${c}, but the header has ${colTypes.length}`);
+        if (c === ci) { at.o = o; out[i] = readValue(dv, bytes, at, colTypes[c]); break; }
+        o += valueSize(dv, o, colTypes[c]);
+      }
+    }
+    return out;
+  };
+
   // Files without an index (e.g. from flatgeobuf's serialize()) still search, by boxes computed here.
   let leafBoxes: Float64Array | null = null;
   const linearSearch = (q: Bbox): number[] => {
@@ -484,6 +647,9 @@ export function openFlatGeobuf(input: Uint8Array): FgbFile {
     *features() {
       for (let i = 0; i < count; i++) yield readFeature(i);
     },
+    rawGeometry,
+    column,
+    pointXY,
   };
 }
 

@@ -4,7 +4,7 @@
 // columns are decoded once per field, on first use.
 import type { LayerDef } from '../catalog.ts';
 import { transformCoords } from '../crs.ts';
-import type { FgbFile } from '../formats/flatgeobuf.ts';
+import type { FgbFile, FgbRawGeometry } from '../formats/flatgeobuf.ts';
 import { compileFilters, parseTime, type RowFilter } from './filters.ts';
 import {
   coveredBy, distance, fromGeoJSON, intersects, locate, makeGeom, OUTSIDE, pointDistance, prepare,
@@ -28,6 +28,10 @@ export function projectGeom(g: Geom): Geom {
   return makeGeom(g.dim, transformCoords('EPSG:4326', 'EPSG:4549', g.xy), g.ends, g.polys);
 }
 
+const DIM: Record<FgbRawGeometry['type'], 0 | 1 | 2> = {
+  Point: 0, MultiPoint: 0, LineString: 1, MultiLineString: 1, Polygon: 2, MultiPolygon: 2,
+};
+
 export class LayerIndex {
   readonly count: number;
   readonly ids: string[];
@@ -44,22 +48,27 @@ export class LayerIndex {
   private constructor(readonly def: LayerDef, private readonly file: FgbFile) {
     const n = file.count;
     this.count = n;
+    // Geometry and ids straight from the feature buffers (rawGeometry / column): decoding GeoJSON and all
+    // properties of 486k addresses took most of the build.
+    const idCol = file.column('id');
     this.ids = new Array(n);
-    const geoms: Geom[] = new Array(n);
-    let allPoints = true;
-    let i = 0;
-    for (const f of file.features()) {
-      const id = f.properties?.id ?? f.id;
+    for (let i = 0; i < n; i++) {
+      const id = idCol[i];
       this.ids[i] = id === undefined || id === null ? String(i) : String(id);
-      geoms[i] = fromGeoJSON(f.geometry);
-      if (f.geometry.type !== 'Point') allPoints = false;
-      i++;
+    }
+    const ll = file.pointXY();
+    let geoms: Geom[] | null = null;
+    if (!ll) {
+      geoms = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = file.rawGeometry(i);
+        if (!r) throw new Error(`layer ${def.id}: feature ${i} (id ${this.ids[i]}) has no geometry; rebuild the data with \`npm run data\``);
+        geoms[i] = makeGeom(DIM[r.type], r.xy, r.ends, r.polys);
+      }
     }
     this.treeLL = new PackedRTree(n);
     this.treeGK = new PackedRTree(n);
-    if (allPoints) {
-      const ll = new Float64Array(2 * n);
-      for (let k = 0; k < n; k++) { ll[2 * k] = geoms[k].xy[0]; ll[2 * k + 1] = geoms[k].xy[1]; }
+    if (ll) {
       const gk = transformCoords('EPSG:4326', 'EPSG:4549', ll);
       for (let k = 0; k < n; k++) {
         this.treeLL.add(ll[2 * k], ll[2 * k + 1], ll[2 * k], ll[2 * k + 1]);
@@ -67,9 +76,9 @@ export class LayerIndex {
       }
       this.lonlat = ll; this.gk = gk; this.geoms = null; this.geomsGK = null;
     } else {
-      const gks = geoms.map(projectGeom);
+      const gks = geoms!.map(projectGeom);
       for (let k = 0; k < n; k++) {
-        const a = geoms[k].bbox, b = gks[k].bbox;
+        const a = geoms![k].bbox, b = gks[k].bbox;
         this.treeLL.add(a[0], a[1], a[2], a[3]);
         this.treeGK.add(b[0], b[1], b[2], b[3]);
       }
@@ -83,23 +92,17 @@ export class LayerIndex {
     return new LayerIndex(def, file);
   }
 
-  /** Decodes the named columns for all rows in one pass over the file (datetime → ms since epoch). */
+  /** Decodes the named columns for all rows, each straight from the feature buffers (datetime → ms since epoch). */
   private ensureColumns(fields: readonly string[]): void {
-    const missing = fields.filter((f) => !this.columns.has(f));
-    if (!missing.length) return;
-    const arrays = missing.map((f) => this.def.fields.find((d) => d.name === f)?.type === 'datetime' ? new Float64Array(this.count).fill(NaN) : new Array<unknown>(this.count));
-    let i = 0;
-    for (const feat of this.file.features()) {
-      const p = feat.properties ?? {};
-      for (let k = 0; k < missing.length; k++) {
-        const v = p[missing[k]];
-        const arr = arrays[k];
-        if (arr instanceof Float64Array) arr[i] = parseTime(v);
-        else arr[i] = v === null ? undefined : v;
-      }
-      i++;
+    for (const f of fields) {
+      if (this.columns.has(f)) continue;
+      const values = this.file.column(f);
+      if (this.def.fields.find((d) => d.name === f)?.type === 'datetime') {
+        const t = new Float64Array(this.count);
+        for (let i = 0; i < this.count; i++) t[i] = parseTime(values[i]);
+        this.columns.set(f, t);
+      } else this.columns.set(f, values);
     }
-    missing.forEach((f, k) => this.columns.set(f, arrays[k]));
   }
 
   private rowTest(filter: RowFilter | null): ((i: number) => boolean) | null {
@@ -187,8 +190,30 @@ export class LayerIndex {
     const maxD = spec.maxDistanceM ?? MAX_DISTANCE_M;
     const itemDist = this.geomsGK ? (i: number) => pointDistance(prepare(this.geomsGK![i], false), x, y) : undefined;
     const { items, dists } = this.treeGK.neighbors(x, y, spec.k, maxD, itemDist, test ?? undefined);
+    this.addTies(x, y, items, dists, spec.k, itemDist, test);
     const order = items.map((_, k) => k).sort((a, b) => dists[a] - dists[b] || compareIds(this.ids[items[a]], this.ids[items[b]]));
     return order.slice(0, spec.k).map((k) => ({ ...this.hit(items[k]), distanceM: dists[k] }));
+  }
+
+  /**
+   * Adds every feature exactly as far as the k-th found. PackedRTree.neighbors means to return them, but
+   * it stops at `value > kth * kth` with kth = sqrt(value), and sqrt then square can round below the
+   * value, dropping ties — e.g. the building and room addresses that share one point, where the smallest
+   * id must win as in PostGIS (ORDER BY distance, id). Checked here with the tree's own distance formula.
+   */
+  private addTies(x: number, y: number, items: number[], dists: number[], k: number, itemDist?: (i: number) => number, test?: ((i: number) => boolean) | null): void {
+    if (items.length < k) return; // fewer than k within the limit: all were found
+    let dk = 0;
+    for (const d of dists) if (d > dk) dk = d;
+    const seen = new Set(items);
+    const gk = this.gk;
+    for (const i of this.treeGK.search(x - dk, y - dk, x + dk, y + dk)) {
+      if (seen.has(i) || (test && !test(i))) continue;
+      let d: number;
+      if (itemDist) d = itemDist(i);
+      else { const dx = gk![2 * i] - x, dy = gk![2 * i + 1] - y; d = Math.sqrt(dx * dx + dy * dy); }
+      if (d <= dk) { items.push(i); dists.push(d); }
+    }
   }
 
   points(spec: PointsSpec): PointsResult {

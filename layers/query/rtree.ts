@@ -155,7 +155,8 @@ export class PackedRTree {
     const q = new MinQueue();
     const maxSq = maxDist * maxDist;
     let nodeIndex: number = boxes.length - 4;
-    let kth = Infinity;
+    // The k-th squared distance, kept squared: sqrt then square can round below it and drop tied items.
+    let kthSq = Infinity;
     for (;;) {
       const end = Math.min(nodeIndex + nodeSize * 4, upperBound(nodeIndex, this.levelBounds));
       for (let p = nodeIndex; p < end; p += 4) {
@@ -169,7 +170,7 @@ export class PackedRTree {
       }
       let next = -1;
       while (q.length) {
-        if (q.peekValue() > kth * kth) { q.length = 0; break; }
+        if (q.peekValue() > kthSq) { q.length = 0; break; }
         const v = q.peekValue();
         const id = q.pop();
         const kind = id & 3;
@@ -182,7 +183,7 @@ export class PackedRTree {
         }
         items.push(item);
         dists.push(Math.sqrt(v));
-        if (items.length >= k) kth = dists[dists.length - 1];
+        if (items.length >= k) kthSq = v;
       }
       if (next < 0) break;
       nodeIndex = next;

@@ -11,6 +11,9 @@ import { LayerIndex } from '../../layers/query/layer-index.ts';
 import type { AdminHit, AdminUnit, GridUnit } from '../../layers/query/types.ts';
 import type { SpatialStore } from './spatial-store.ts';
 
+/** Point layers /api/lookup asks about (tile-server/query-api.ts lookupAt), warmed by `warm()`. */
+const LOOKUP_LAYERS = ['addresses', 'cameras', 'sensors', 'facilities', 'incidents'];
+
 export async function openEmbeddedStore(dataDir: string, opts: { log?(msg: string): void } = {}): Promise<SpatialStore> {
   const log = opts.log ?? (() => {});
   const present: string[] = [];
@@ -104,6 +107,11 @@ export async function openEmbeddedStore(dataDir: string, opts: { log?(msg: strin
     async query(spec) { return (await index(spec.layer)).query(spec); },
     async points(spec) { return (await index(spec.layer)).points(spec); },
     async getFeature(layer, id) { return (await index(layer)).get(id); },
+    async warm() {
+      // One at a time: each build is synchronous, so requests still get served between them.
+      for (const id of ['towns', 'villages', 'grids'] as const) await admin(id);
+      for (const id of LOOKUP_LAYERS) if (present.includes(id)) await index(id);
+    },
     async close() { files.clear(); indexes.clear(); admins.clear(); },
   };
 }

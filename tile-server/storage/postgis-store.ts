@@ -212,6 +212,11 @@ export async function openPostgisStore(databaseUrl: string, opts: PostgisStoreOp
       return r.rows.length ? hit(def, r.rows[0]) : null;
     },
 
+    async warm() {
+      // The database keeps its own indexes; a round trip opens a pooled connection so the first click does not.
+      await pool.query('SELECT 1');
+    },
+
     async close() {
       await pool.end();
     },

@@ -20,5 +20,9 @@ export interface SpatialStore {
   points(spec: { layer: string; geometry?: GeoJSON.Geometry; where?: AttributeFilter[]; time?: TimeFilter }):
     Promise<{ coords: Float64Array; times: Float64Array; ids: string[] }>;
   getFeature(layer: string, id: string): Promise<FeatureHit | null>;
+  /** Optional: prepare what /api/lookup needs (admin lookups; addresses, cameras, sensors, facilities,
+   *  incidents) so the first click does not pay for it. Resolves when ready; the server calls it in the
+   *  background after listening. */
+  warm?(): Promise<void>;
   close(): Promise<void>;
 }
