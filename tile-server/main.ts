@@ -1,5 +1,7 @@
 // Process entry: `npm run serve` (or via `npm start`). Env: PORT (8080), HOST (127.0.0.1),
-// DATA_DIR (geodata/build), WEB_DIR (dist/web).
+// DATA_DIR (geodata/build), WEB_DIR (dist/web), DATABASE_URL (PostGIS + incidents), INCIDENT_DATABASE_URL,
+// ONEMAP_DB_FILE (incidents' SQLite file, default var/onemap.sqlite), ONEMAP_WARM=0 (skip the index warm-up,
+// for tests that start many servers).
 import { startServer } from './server.ts';
 
 const port = Number(process.env.PORT ?? 8080);
@@ -13,7 +15,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 try {
-  const server = await startServer({ dataDir, webDir, host, port, warmAddressIndex: true });
+  const server = await startServer({ dataDir, webDir, host, port, warmAddressIndex: process.env.ONEMAP_WARM !== '0' });
   const health = await fetch(`${server.url}/healthz`).then((r) => r.json() as Promise<{ tilesets: string[]; layers: string[] }>);
   console.log(`OneMap 服务已启动 listening on ${server.url}`);
   console.log(`  瓦片集 tilesets: ${health.tilesets.join(', ') || '—'}；图层 layers: ${health.layers.length}`);

@@ -6,6 +6,7 @@ import { HttpError, notFound, sendError, sendJson } from './http-errors.ts';
 import type { FeatureLayer } from './feature-store.ts';
 import { ADDRESS_PARSE_PATH, type AddressApi } from './address-api.ts';
 import { QUERY_PATH, QUERY_ROUTES, type QueryApi } from './query-api.ts';
+import { INCIDENT_ROUTES, IncidentApi } from './incidents/api.ts';
 import * as ogc from './ogc.ts';
 import { isSafeName, parseTarget } from './params.ts';
 import { sendFile, serveStatic, statFile } from './static.ts';
@@ -25,6 +26,9 @@ export interface RouterContext {
   address?: AddressApi;
   /** Spatial queries (/api/lookup, /api/query, /api/hotspots); absent → those routes are 404. */
   query?: QueryApi;
+  /** Incidents and dispatch (/api/incidents, /api/attachments, /api/responders). Resolves when the incident
+   *  store, dispatcher and service are open; rejects with the reason they are unavailable (→ 503). */
+  incidents?: Promise<IncidentApi>;
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
@@ -34,6 +38,13 @@ const PREFLIGHT = {
   'Access-Control-Allow-Methods': ALLOW,
   'Access-Control-Allow-Headers': 'Range, If-None-Match, If-Range, Content-Type',
   'Access-Control-Max-Age': '86400',
+};
+const INCIDENT_PREFLIGHT = {
+  ...PREFLIGHT,
+  Allow: 'GET, HEAD, POST, OPTIONS',
+  'Access-Control-Allow-Methods': 'GET, HEAD, POST, OPTIONS',
+  'Access-Control-Allow-Headers': 'Content-Type, Idempotency-Key, X-OneMap-Actor, If-None-Match',
+  'Access-Control-Expose-Headers': 'Location',
 };
 
 /** The origin the client used, for absolute links (TileJSON tiles, OGC links). Host is checked, never echoed raw. */
@@ -50,20 +61,22 @@ export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: S
     const head = method === 'HEAD';
     try {
       if (method !== 'GET' && !head) {
-        // POST is accepted on two routes only (address parsing and spatial queries take a JSON body); 405 everywhere else.
+        // POST is accepted where a route takes a body (address parsing, spatial queries, the incident routes); 405 everywhere else.
         const path = pathOf(req.url);
         const parsePost = path === ADDRESS_PARSE_PATH || path === QUERY_PATH;
+        const incidentPost = path.startsWith('/api/') && IncidentApi.acceptsPost(path);
         if (method === 'OPTIONS') {
-          res.writeHead(204, parsePost ? { ...PREFLIGHT, Allow: 'POST, OPTIONS', 'Access-Control-Allow-Methods': 'POST, OPTIONS' } : PREFLIGHT);
+          res.writeHead(204, incidentPost || path.startsWith('/api/incidents') ? INCIDENT_PREFLIGHT
+            : parsePost ? { ...PREFLIGHT, Allow: 'POST, OPTIONS', 'Access-Control-Allow-Methods': 'POST, OPTIONS' } : PREFLIGHT);
           res.end();
           return;
         }
-        if (method === 'POST' && parsePost && (path === QUERY_PATH || ctx.address)) {
+        if (method === 'POST' && (incidentPost || (parsePost && (path === QUERY_PATH || ctx.address)))) {
           const out = route(ctx, req, res, false);
           if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
         }
-        throw new HttpError(405, 'method_not_allowed', `不支持 ${method} 方法；此服务只读，请用 GET。Method ${method} not allowed: this service is read-only; use GET.`, { Allow: ALLOW });
+        throw new HttpError(405, 'method_not_allowed', `不支持 ${method} 方法；这里只读，请用 GET（写入接口见 README）。Method ${method} not allowed here: use GET (the write routes are listed in the README).`, { Allow: ALLOW });
       }
       const url = req.url ?? '/';
       // Fast path: a tile URL served before is answered from memory without parsing (see TileService.serveCached).
@@ -132,6 +145,7 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
         if (!ctx.query) throw new HttpError(503, 'store_unavailable', '空间查询暂不可用（数据存储未能打开，见服务日志）；请运行 npm run data 后重启服务。Spatial queries are unavailable (the store did not open; see the server log): run npm run data and restart.');
         return ctx.query.handle(req, res, s, query, head);
       }
+      if ((INCIDENT_ROUTES as readonly string[]).includes(s[1])) return incidentRoute(ctx, req, res, s, query, head);
       if (!ctx.address) throw noRoute('/tiles, /ogc, /data, /healthz');
       return ctx.address.handle(req, res, s, query, head);
     case 'ogc':
@@ -148,6 +162,18 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
     default:
       return serveStatic(req, res, ctx.webDir, s, head);
   }
+}
+
+async function incidentRoute(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, s: string[], query: string, head: boolean): Promise<void> {
+  let api: IncidentApi;
+  try {
+    if (!ctx.incidents) throw new Error('not configured');
+    api = await ctx.incidents;
+  } catch (err) {
+    req.resume();
+    throw new HttpError(503, 'incidents_unavailable', `事件服务暂不可用：${(err as Error).message.slice(0, 300)}（见服务日志；需要 npm run data 生成的道路与网格，及可写的 var/ 或可连接的 DATABASE_URL）。Incidents are unavailable (see the server log): they need the built roads and grids (npm run data) and a writable var/ or a reachable DATABASE_URL.`, { 'Retry-After': '10' });
+  }
+  return api.handle(req, res, s, query, head);
 }
 
 function noRoute(expected: string): HttpError {

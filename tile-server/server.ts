@@ -3,12 +3,17 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { TILESETS } from '../layers/catalog.ts';
+import { CITY, TILESETS } from '../layers/catalog.ts';
 import { AddressApi } from './address-api.ts';
 import { openFeatureLayers } from './feature-store.ts';
 import { PmtilesArchive } from './pmtiles-source.ts';
 import { QueryApi } from './query-api.ts';
 import { createHandler } from './router.ts';
+import { IncidentApi } from './incidents/api.ts';
+import { openDispatcher } from './incidents/dispatcher.ts';
+import { openIncidentStore, type IncidentStore } from './incidents/incident-store.ts';
+import { IncidentService } from './incidents/service.ts';
+import { LiveHub } from './live-feed.ts';
 import { openEmbeddedStore } from './storage/embedded-store.ts';
 import type { SpatialStore } from './storage/spatial-store.ts';
 import { statFile } from './static.ts';
@@ -24,8 +29,21 @@ export interface ServerOptions {
    * environment, else embedded.
    */
   databaseUrl?: string | null;
+  /** The incidents' clock (ms since epoch); tests pass a controllable one. Default Date.now. */
+  clock?: () => number;
+  /** PostgreSQL for incidents when it should differ from `databaseUrl` (undefined → INCIDENT_DATABASE_URL from the
+   *  environment, else `databaseUrl`); null → the SQLite file even when the spatial store is PostGIS. */
+  incidentDatabaseUrl?: string | null;
+  /** SQLite file for incidents when there is no database URL (default: ONEMAP_DB_FILE, else var/onemap.sqlite). */
+  incidentDbFile?: string;
+  /** How often the overdue sweeper (督办/escalation) runs; 0 = never (tests call service.sweep()). Default 60 s. */
+  sweepIntervalMs?: number;
 }
-export interface RunningServer { url: string; port: number; close(): Promise<void> }
+export interface RunningServer {
+  url: string; port: number; close(): Promise<void>;
+  /** The incident service once open (tests drive the sweeper through it); rejects when incidents are unavailable. */
+  incidents: Promise<IncidentService>;
+}
 
 /**
  * Opens the tilesets (`{dataDir}/{basemap,overlay}.pmtiles`) and catalog layers (`{dataDir}/{layer}.fgb`)
@@ -44,11 +62,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const databaseUrl = opts.databaseUrl === undefined ? process.env.DATABASE_URL || null : opts.databaseUrl;
   const store = await openStore(opts.dataDir, databaseUrl, log);
   const address = new AddressApi(opts.dataDir, log);
+  const live = new LiveHub(log);
+  const clock = opts.clock ?? Date.now;
+  const incidents = openIncidents(opts, databaseUrl, store, address, live, clock, log);
   const ctx = {
     tiles: new TileService(archives),
     // Built lazily on the first /api/address request (see address-api.ts for why not at start).
     address,
     query: store ? new QueryApi(store, address) : undefined,
+    incidents: incidents.then((i) => i.api),
     layers,
     dataDir: opts.dataDir,
     webDir: opts.webDir ?? 'dist/web',
@@ -56,7 +78,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     fallbackOrigin: '',
     log,
   };
+  // A failure is reported per request (503 incidents_unavailable) and here once.
+  incidents.catch((e: Error) => log(`事件服务不可用 incidents unavailable: ${e.message}`));
   const server = createServer({ keepAliveTimeout: 65_000 }, createHandler(ctx));
+  server.on('upgrade', (req, socket, head) => live.upgrade(req, socket, head));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Requests node's parser refuses (header block > 16 KiB, malformed request line) never reach the handler.
     if (!socket.writable) return socket.destroy();
@@ -70,6 +95,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     await listen(server, opts.port ?? 8080, host);
   } catch (err) {
+    live.close();
+    await incidents.then((i) => i.close(), () => {});
     await store?.close().catch(() => {});
     throw err;
   }
@@ -82,20 +109,80 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       () => log('地址索引已就绪 address index ready'),
       (e: Error) => log(`地址索引构建失败 address index failed: ${e.message}`),
     );
+    if (store?.warm) {
+      // The lookup's indexes (admin units, addresses, cameras, …) and one lookup to prime the rest (camera
+      // range, incident time range), so the first click in the product is instant.
+      const t0 = performance.now();
+      const query = ctx.query;
+      store.warm()
+        .then(() => query?.lookupAt(CITY.center[0], CITY.center[1]))
+        .then(
+          () => log(`空间查询索引已就绪 spatial store (${store.kind}) warm in ${Math.round(performance.now() - t0)} ms`),
+          (e: Error) => log(`空间查询预热失败 spatial store warm-up failed: ${e.message}`),
+        );
+    }
   }
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
+    incidents: incidents.then((i) => i.service),
     close: () => (closing ??= (async () => {
+      live.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections(); // keep-alive sockets would otherwise hold close() for 65 s
       });
       await Promise.all([...archives.values()].map((a) => a.close()));
+      await incidents.then((i) => i.close(), () => {});
       await store?.close();
     })()),
   };
+}
+
+/**
+ * The incident store (SQLite file, or PostgreSQL when a database URL is set — the same one as the spatial
+ * store), the dispatcher (road graph + responders from the built data) and the service, with the live feed
+ * and the overdue sweeper attached. Opened beside the listen, so tile-only use does not wait for it.
+ */
+async function openIncidents(
+  opts: ServerOptions, databaseUrl: string | null, spatial: SpatialStore | null, address: AddressApi, live: LiveHub,
+  clock: () => number, log: (msg: string) => void,
+): Promise<{ api: IncidentApi; service: IncidentService; close(): Promise<void> }> {
+  if (!spatial) throw new Error('空间查询存储未能打开（事件需要网格与地址查询）the spatial store did not open (incidents need grid and address lookups)');
+  const url = opts.incidentDatabaseUrl === undefined ? process.env.INCIDENT_DATABASE_URL || databaseUrl : opts.incidentDatabaseUrl;
+  const store: IncidentStore = await openIncidentStore({ databaseUrl: url, file: opts.incidentDbFile });
+  let dispatcher;
+  try {
+    dispatcher = await openDispatcher(opts.dataDir);
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+  const geocode = async (text: string) => {
+    const m = (await address.warm()).index.search(text, 1)[0];
+    return m ? { lon: m.lon, lat: m.lat, address: m.record.full, code: m.record.code } : null;
+  };
+  const service = new IncidentService({
+    store, spatial, dispatcher, clock, geocode,
+    onChange: (incident, t) => live.incidentChanged(incident, t),
+  });
+  const api = new IncidentApi({
+    service, store, dispatcher, clock,
+    onPosition: (id, lon, lat, at) => live.broadcast({ type: 'responder', op: 'position', id, lon, lat, at }),
+  });
+  const every = opts.sweepIntervalMs ?? 60_000;
+  let sweeping = false;
+  const timer = every > 0 ? setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    service.sweep().then(
+      (r) => { if (r.supervised.length || r.escalated.length) log(`督办 ${r.supervised.length}，提级 ${r.escalated.length} swept: ${r.supervised.length} supervised, ${r.escalated.length} escalated`); },
+      (e: Error) => log(`超时巡检失败 sweep failed: ${e.message}`),
+    ).finally(() => { sweeping = false; });
+  }, every) : undefined;
+  timer?.unref();
+  return { api, service, close: async () => { if (timer) clearInterval(timer); await store.close(); } };
 }
 
 /**
