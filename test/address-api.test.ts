@@ -2,30 +2,14 @@
 // path, bad input answered with 4xx JSON (never a 500), and the CLI writing pure JSONL on stdout.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
 import { createRng } from '../scripts/data/rng.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
+import { json, raw, type Raw } from './helpers/http.ts';
 
 const DATA = join(process.cwd(), 'geodata/build');
-interface Raw { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
-
-function raw(base: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Raw> {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-const json = (r: Raw): any => JSON.parse(r.body.toString('utf8'));
 const q = (s: string) => encodeURIComponent(s);
 
 let srv: RunningServer;

@@ -4,7 +4,6 @@
 // The expected transition table below is written from model.ts's comments (the spec), not read from
 // state-machine.ts, so the test can disagree with the code.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,24 +16,9 @@ import { INCIDENT_ACTIONS, type Incident, type IncidentAction, type IncidentStat
 import type { IncidentService } from '../tile-server/incidents/service.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { createFreshDatabase } from './helpers/fresh-pg.ts';
+import { json, raw, type Raw } from './helpers/http.ts';
 
 const DATA = join(process.cwd(), 'geodata/build');
-interface Raw { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
-
-function raw(base: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Raw> {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-const json = (r: Raw): any => JSON.parse(r.body.toString('utf8'));
 
 function expectError(r: Raw, status: number, code?: string): any {
   expect(r.status, r.body.toString().slice(0, 400)).toBe(status);

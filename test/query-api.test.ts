@@ -2,7 +2,6 @@
 // with each store: the embedded engine always, PostGIS when TEST_DATABASE_URL is set (scripts/test.sh
 // starts it). Without TEST_DATABASE_URL the PostGIS run FAILS unless ONEMAP_SKIP_POSTGIS=1.
 import { existsSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFlatGeobuf, type FgbFile } from '../layers/formats/flatgeobuf.ts';
@@ -10,24 +9,9 @@ import { MAX_EXPORT_LIMIT, MAX_QUERY_LIMIT } from '../layers/query/types.ts';
 import { createRng } from '../scripts/data/rng.ts';
 import { pointOnGeometry } from '../tile-server/export-formats.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
+import { json, raw, type Raw } from './helpers/http.ts';
 
 const DATA = join(process.cwd(), 'geodata/build');
-interface Raw { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
-
-function raw(base: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Raw> {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-const json = (r: Raw): any => JSON.parse(r.body.toString('utf8'));
 
 function readFgb(name: string): FgbFile {
   const b = readFileSync(join(DATA, `${name}.fgb`));

@@ -1,7 +1,6 @@
 // The tile server against a small fixture data folder: every route's happy path with its headers, and
 // every class of bad input answering with the right 4xx JSON error (never a 500, never a file outside
 // the data and web folders).
-import { request } from 'node:http';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,25 +15,9 @@ import { LAYERS, getLayer, TILESETS } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { buildFixture, type Fixture } from './helpers/fixture-data.ts';
 import { createRng } from '../scripts/data/rng.ts';
+import { json, raw, type Raw } from './helpers/http.ts';
 
-interface Raw { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
 
-/** node:http, not fetch: fetch normalises `..` and `%2e%2e` away and inflates gzip, hiding what we test. */
-function raw(base: string, path: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<Raw> {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const json = (r: Raw): any => JSON.parse(r.body.toString('utf8'));
 
 let fx: Fixture;
 let srv: RunningServer;
