@@ -12,6 +12,8 @@ case "${1:-test}" in
     # PostGIS: the same query tests run against it (scripts/pg-local.ts starts a private cluster).
     [ -x /usr/lib/postgresql/15/bin/initdb ] || want+=(postgresql-15)
     [ -f /usr/share/postgresql/15/extension/postgis.control ] || want+=(postgresql-15-postgis-3)
+    # mosquitto: the telemetry tests run against it as well as the embedded broker.
+    [ -x /usr/sbin/mosquitto ] || want+=(mosquitto)
     ;;
   bench)
     [ -x /usr/bin/chromium ] || want+=(chromium)
@@ -20,6 +22,7 @@ case "${1:-test}" in
     command -v wrk >/dev/null || want+=(wrk)
     [ -x /usr/lib/postgresql/15/bin/initdb ] || want+=(postgresql-15)
     [ -f /usr/share/postgresql/15/extension/postgis.control ] || want+=(postgresql-15-postgis-3)
+    [ -x /usr/sbin/mosquitto ] || want+=(mosquitto)
     ;;
   *) echo "usage: $0 test|bench" >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: everything CI runs. Installs the Debian packages the tests need when missing (Chromium,
-# CJK fonts, GDAL, PostgreSQL/PostGIS), typechecks, runs the unit tests, builds the demo city, tiles and web bundle when
+# CJK fonts, GDAL, PostgreSQL/PostGIS, mosquitto), typechecks, runs the unit tests, builds the demo city, tiles and web bundle when
 # missing or stale, then runs the integration and browser tests. Ends with "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,12 +18,19 @@ npx tsx scripts/ensure-built.ts
 
 step "PostgreSQL/PostGIS: start the private cluster and load the demo city (only what is missing)"
 # The query tests run against both stores: embedded, and PostGIS through TEST_DATABASE_URL.
-was_running=0
-npx tsx scripts/pg-local.ts status >/dev/null 2>&1 && was_running=1
+# Services started here are stopped again on exit; ones that were already running are left alone.
+stop_on_exit=()
+npx tsx scripts/pg-local.ts status >/dev/null 2>&1 || stop_on_exit+=("npx tsx scripts/pg-local.ts stop")
+npx tsx scripts/mosquitto-local.ts status >/dev/null 2>&1 || stop_on_exit+=("npx tsx scripts/mosquitto-local.ts stop")
+cleanup() { for c in "${stop_on_exit[@]}"; do $c >/dev/null 2>&1 || true; done; }
+trap cleanup EXIT
 TEST_DATABASE_URL=$(npx tsx scripts/pg-local.ts start)
 export TEST_DATABASE_URL
-[ "$was_running" = 1 ] || trap 'npx tsx scripts/pg-local.ts stop >/dev/null 2>&1 || true' EXIT
 DATABASE_URL="$TEST_DATABASE_URL" npx tsx scripts/load-postgis.ts
+
+step "mosquitto: a private broker for the telemetry tests"
+TEST_MQTT_URL=$(npx tsx scripts/mosquitto-local.ts start)
+export TEST_MQTT_URL
 
 step "unit and integration tests (vitest)"
 mkdir -p .tmp
