@@ -32,7 +32,8 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(opts: { width?: number; height?: number } = {}): Promise<LaunchedBrowser> {
+/** `hasTouch` emulates a touch screen (Playwright's page.touchscreen, `pointer: coarse`), as on a phone. */
+export async function launchBrowser(opts: { width?: number; height?: number; hasTouch?: boolean } = {}): Promise<LaunchedBrowser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install chromium fonts-noto-cjk\` (Debian), then rerun the test.`);
   }
@@ -46,6 +47,7 @@ export async function launchBrowser(opts: { width?: number; height?: number } = 
       viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
       deviceScaleFactor: 1,
       locale: 'zh-CN',
+      hasTouch: opts.hasTouch ?? false,
     });
   } catch (err) {
     await rm(profile, { recursive: true, force: true });

@@ -24,6 +24,19 @@ describe('tilesetStyle', () => {
     expect(o.lineWidth(f('city'))).toBe(getLayer('city')!.style.lineWidth);
   });
 
+  it('skips the outline pass when no shown polygon is outlined, and outlines buildings from a zoom on request', () => {
+    expect(tilesetStyle('basemap', ['water', 'landuse', 'roads'], 16).stroked).toBe(false);
+    expect(tilesetStyle('basemap', all('basemap'), 12).stroked).toBe(true);
+    const near = tilesetStyle('basemap', all('basemap'), 15, { buildingOutlineMinZoom: 15 });
+    const far = tilesetStyle('basemap', all('basemap'), 14.9, { buildingOutlineMinZoom: 15 });
+    expect(near.stroked).toBe(true);
+    expect(near.line(f('buildings'))).toEqual(getLayer('buildings')!.style.line);
+    expect(far.stroked).toBe(false);
+    expect(far.line(f('buildings'))).toEqual(TRANSPARENT);
+    expect(far.key).not.toBe(near.key);
+    expect(tilesetStyle('overlay', ['towns'], 10).stroked).toBe(true);
+  });
+
   it('draws nothing for hidden or unknown source layers', () => {
     const s = tilesetStyle('basemap', ['roads'], 12);
     expect(s.fill(f('water'))).toEqual(TRANSPARENT);

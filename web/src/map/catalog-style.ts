@@ -46,11 +46,20 @@ function categoryColor(style: LayerStyle, props: Record<string, unknown>): RGBA 
   return style.categories[String(props[style.by])];
 }
 
+/**
+ * The 2D map outlines extruded polygons (buildings) from this zoom on: below it a building is a few
+ * pixels wide and its outline mostly noise, while outlining thousands of them is most of a frame's
+ * cost on software WebGL. (The 3D imagery is rasterised once per tile and keeps them.)
+ */
+export const BUILDING_OUTLINE_MIN_ZOOM = 15;
+
 export interface TilesetStyle {
   /** Changes whenever any accessor's result could change: use as the deck.gl updateTrigger. */
   readonly key: string;
   /** Catalog layers of this tileset that are drawn, by MVT source-layer name. */
   readonly bySourceLayer: ReadonlyMap<string, LayerDef>;
+  /** Whether any shown polygon gets an outline: when none does, the outline pass is not drawn at all. */
+  readonly stroked: boolean;
   fill(f: FeatureLike): RGBA;
   line(f: FeatureLike): RGBA;
   lineWidth(f: FeatureLike): number;
@@ -59,10 +68,12 @@ export interface TilesetStyle {
 }
 
 /**
- * Accessors for `tileset` drawing only the catalog layers in `shownIds`, at `zoom` (which only
- * decides which place labels show; it is rounded to the label thresholds in `key`).
+ * Accessors for `tileset` drawing only the catalog layers in `shownIds`, at `zoom` (which decides
+ * which place labels show, rounded to the label thresholds in `key`, and whether buildings are
+ * outlined when `opts.buildingOutlineMinZoom` is set).
  */
-export function tilesetStyle(tileset: Tileset, shownIds: readonly string[], zoom: number): TilesetStyle {
+export function tilesetStyle(tileset: Tileset, shownIds: readonly string[], zoom: number,
+  opts: { buildingOutlineMinZoom?: number } = {}): TilesetStyle {
   const bySourceLayer = new Map<string, LayerDef>();
   for (const l of tilesetLayers(tileset)) {
     if (l.tiles && shownIds.includes(l.id)) bySourceLayer.set(l.tiles.sourceLayer, l);
@@ -74,10 +85,13 @@ export function tilesetStyle(tileset: Tileset, shownIds: readonly string[], zoom
   // Labels switch on at half-zoom steps, so the text accessor (and its GPU buffers) is rebuilt at most
   // twice per zoom level rather than on every frame of a zoom gesture.
   const labelZoom = Math.floor(zoom * 2) / 2;
+  const outlined = (l: LayerDef) => !!l.style.line && l.style.line[3] > 0 && (!l.style.extrude || zoom >= (opts.buildingOutlineMinZoom ?? 0));
+  const stroked = [...bySourceLayer.values()].some((l) => l.geometry === 'polygon' && outlined(l));
 
   return {
-    key: `${tileset}:${[...bySourceLayer.keys()].join(',')}:${labelZoom}`,
+    key: `${tileset}:${[...bySourceLayer.keys()].join(',')}:${labelZoom}:${stroked ? 's' : ''}`,
     bySourceLayer,
+    stroked,
     fill(f) {
       const [l, props] = layerOf(f);
       if (!l || l.geometry !== 'polygon') return TRANSPARENT;
@@ -87,7 +101,7 @@ export function tilesetStyle(tileset: Tileset, shownIds: readonly string[], zoom
       const [l, props] = layerOf(f);
       if (!l) return TRANSPARENT;
       if (l.geometry === 'line') return categoryColor(l.style, props) ?? l.style.line ?? DEFAULT_LINE;
-      return l.style.line ?? TRANSPARENT;
+      return outlined(l) ? l.style.line! : TRANSPARENT;
     },
     lineWidth(f) {
       const [l] = layerOf(f);

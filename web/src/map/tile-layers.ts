@@ -10,7 +10,19 @@ import type { TileJSON } from './tilejson.ts';
 // Hoisted so that rebuilding the layer on a style change passes identical objects: deck.gl compares
 // these props and would otherwise reload every tile or rebuild the glyph atlas.
 const LOADERS = [MVTLoader];
-const LOAD_OPTIONS = { core: { worker: false, useLocalLibraries: true } };
+const CORE_OPTIONS = { worker: false, useLocalLibraries: true };
+/**
+ * Load options by the set of MVT source layers to decode: a tile keeps only the features of catalog
+ * layers that are shown. Hidden layers' features were drawn before, transparent, at full cost: the
+ * basemap's buildings alone made each frame of a pan many times slower on software WebGL.
+ */
+const loadOptionsCache = new Map<string, { core: typeof CORE_OPTIONS; mvt: { layers: string[] } }>();
+function loadOptionsFor(sourceLayers: string[]) {
+  const key = sourceLayers.join(',');
+  let o = loadOptionsCache.get(key);
+  if (!o) { o = { core: CORE_OPTIONS, mvt: { layers: sourceLayers } }; loadOptionsCache.set(key, o); }
+  return o;
+}
 /** SDF glyphs so the white halo keeps labels readable over roads and boundaries. */
 const FONT_SETTINGS = { sdf: true, fontSize: 48, buffer: 6, radius: 12 };
 
@@ -51,6 +63,7 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
   const opacityOf = (f: FeatureLike) => opacity[layerIdOf(f)] ?? 1;
   const opacityKey = Object.entries(opacity).filter(([, v]) => v < 1).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(',');
   const key = `${style.key}|${opacityKey}`;
+  const sourceLayers = [...style.bySourceLayer.keys()].sort();
   const fill = (f: FeatureLike): RGBA => {
     const c = style.fill(f);
     if (c[3] === 0) return PICK_BY_FILL.has(layerIdOf(f)) ? PICK_FILL : c;
@@ -65,11 +78,11 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
     // Only ask for tiles inside the archive's bounds; the server answers 404 outside them.
     extent: tileJson.bounds ?? null,
     loaders: LOADERS,
-    loadOptions: LOAD_OPTIONS,
+    loadOptions: loadOptionsFor(sourceLayers),
     binary: true,
     // Boundaries, roads and fills are styled per feature; extrusion waits for the 3D view.
     filled: true,
-    stroked: true,
+    stroked: style.stroked,
     getFillColor: acc(fill),
     getLineColor: acc((f) => fade(style.line(f), opacityOf(f))),
     getLineWidth: acc(style.lineWidth),
@@ -94,6 +107,8 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
     highlightedFeatureId: opts.highlightedFeatureId ?? null,
     highlightColor: HOVER_COLOUR,
     updateTriggers: {
+      // Showing or hiding a layer of this tileset changes what a tile decodes: reload (old tiles stay until then).
+      getTileData: sourceLayers.join(','),
       getFillColor: key, getLineColor: key, getLineWidth: key, getText: key, getTextSize: key, getTextColor: key,
     },
     onTileLoad: (tile) => on.onTile(tileset, tile.content),
