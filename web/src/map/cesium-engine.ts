@@ -10,11 +10,12 @@ import {
   type Scene,
 } from 'cesium';
 import 'cesium/Build/Cesium/Widgets/widgets.css';
-import { getLayer, TILESETS, type Tileset } from '../../../layers/catalog.ts';
+import { CITY, getLayer, TILESETS, type Tileset } from '../../../layers/catalog.ts';
 import { globeCameraToView, metersPerPixelAt, viewFromCentre, viewToGlobeCamera, type Viewport } from './camera.ts';
 import { CJK_FONT_STACK, labelMinZoom } from './catalog-style.ts';
 import { Buildings3D, BUILDINGS_MAX_DISTANCE_M, type BuildingPick } from './cesium-buildings.ts';
 import { loadDem, type Dem } from './cesium-dem.ts';
+import { addNaturalEarth } from './cesium-background.ts';
 import { createVectorImageryProvider } from './cesium-imagery.ts';
 import { PointLayer3D, type PointPick } from './cesium-points.ts';
 import { createDemTerrainProvider } from './cesium-terrain.ts';
@@ -23,6 +24,7 @@ import type { CameraView, DrawShape, EngineFactory, EngineLayerState, LonLat, Ma
 import { loadPointLayer } from './point-data.ts';
 import { fetchTileJson } from './tilejson.ts';
 import { viewConePolygon } from './view-cone.ts';
+import { Overlays3D } from './overlays-3d.ts';
 
 /** Relief is shown 1.5× (虞山's ~230 m otherwise reads flat from a few km); points and buildings follow. */
 export const VERTICAL_EXAGGERATION = 1.5;
@@ -32,6 +34,8 @@ const PICKABLE_AREAS = ['grids', 'villages', 'towns'];
 /** 虞山's summit area (ASTER GDEM): the test hook reports the terrain height there. */
 const YUSHAN: LonLat = [120.7, 31.667];
 const HOVER_MS = 80;
+/** Areas are looked up on the server (OGC API Features), so only once the pointer has rested this long. */
+const AREA_HOVER_MS = 300;
 /** Noon in Changshu, fixed: lighting and the golden image do not depend on the clock. */
 const FIXED_TIME = JulianDate.fromIso8601('2024-06-21T04:00:00Z');
 const DATA_CREDIT = '数据：常熟市一张图演示数据（行政区划名称：国家统计局；高程：ASTER GDEM v3, NASA/METI）';
@@ -80,6 +84,14 @@ export const createCesiumEngine: EngineFactory = async (init) => {
   const local = new Cartesian3(0.5, -0.5, -0.7);
   scene.light = new DirectionalLight({ direction: Cartesian3.normalize(Matrix4.multiplyByPointAsVector(enu, local, new Cartesian3()), new Cartesian3()) });
   widget.creditDisplay.addStaticCredit(new Credit(DATA_CREDIT, true));
+  // The world around the city (not blank): Natural Earth from our server, cut out where the city's map lies.
+  const cityBounds = tileJsons.map((t) => t.bounds).filter((b): b is [number, number, number, number] => !!b);
+  const cutout: [number, number, number, number] = cityBounds.length
+    ? [Math.min(...cityBounds.map((b) => b[0])), Math.min(...cityBounds.map((b) => b[1])), Math.max(...cityBounds.map((b) => b[2])), Math.max(...cityBounds.map((b) => b[3]))]
+    : CITY.bounds;
+  addNaturalEarth(globe.imageryLayers, init.baseUrl, cutout)
+    .then(() => scene.requestRender())
+    .catch((e: unknown) => events.onStatus({ error: { key: 'tileFailed', detail: `Natural Earth: ${e instanceof Error ? e.message : String(e)}` } }));
 
   let layerStates: EngineLayerState[] = init.layers;
   const stateOf = (id: string) => layerStates.find((l) => l.id === id);
@@ -176,6 +188,7 @@ export const createCesiumEngine: EngineFactory = async (init) => {
 
   // --- selection, hover, cone, drawings: ground-following lines from the DEM
   const lines = scene.primitives.add(new PolylineCollection()) as PolylineCollection;
+  const hoverLines = scene.primitives.add(new PolylineCollection()) as PolylineCollection;
   const drawLines = scene.primitives.add(new PolylineCollection()) as PolylineCollection;
   const drawLabels = scene.primitives.add(new LabelCollection()) as LabelCollection;
   let cone: GroundPrimitive | null = null;
@@ -206,6 +219,8 @@ export const createCesiumEngine: EngineFactory = async (init) => {
     appearance: new PerInstanceColorAppearance({ flat: true, translucent: true }),
     asynchronous: true,
   });
+
+  const overlays = new Overlays3D(scene, { heightAt: (lon, lat) => dem.heightAt(lon, lat) * VERTICAL_EXAGGERATION, positions: groundPositions });
 
   function outlinesOf(geometry: GeoJSON.Geometry | undefined): LonLat[][] {
     if (!geometry) return [];
@@ -329,15 +344,33 @@ export const createCesiumEngine: EngineFactory = async (init) => {
   let lastHover = 0;
   let hoverTimer: ReturnType<typeof setTimeout> | undefined;
   let lastHoverKey = '';
+  let hoveringArea = false;
+  let areaTimer: ReturnType<typeof setTimeout> | undefined;
+  let areaSeq = 0;
+  const emitHover = (f: PickedFeature | null) => {
+    hoveringArea = !!f && PICKABLE_AREAS.includes(f.layerId);
+    const key = f ? `${f.layerId}/${f.id}` : '';
+    if (key !== lastHoverKey) { lastHoverKey = key; events.onHover(f); }
+  };
   handler.setInputAction((e: { endPosition: Cartesian2 }) => {
     const pos = Cartesian2.clone(e.endPosition);
-    events.onPointer(groundAt(pos));
+    const ground = groundAt(pos);
+    events.onPointer(ground);
     if (cursor === 'crosshair') return;
     const run = () => {
       lastHover = performance.now();
       const f = pickPrimitive(pos);
-      const key = f ? `${f.layerId}/${f.id}` : '';
-      if (key !== lastHoverKey) { lastHoverKey = key; events.onHover(f); }
+      clearTimeout(areaTimer);
+      const seq = ++areaSeq;
+      if (f || !ground) emitHover(f);
+      else {
+        // Nothing drawn as a primitive here: the town, village or grid under a resting pointer. An area
+        // already outlined stays so until the answer comes (no flicker while moving inside it).
+        if (!hoveringArea) emitHover(null);
+        areaTimer = setTimeout(() => {
+          pickArea(ground).then((a) => { if (seq === areaSeq && !destroyed) emitHover(a); }).catch(() => { /* hover only */ });
+        }, AREA_HOVER_MS);
+      }
       widget.canvas.style.cursor = f ? 'pointer' : '';
     };
     clearTimeout(hoverTimer);
@@ -385,10 +418,18 @@ export const createCesiumEngine: EngineFactory = async (init) => {
       applySelection();
     },
     setHover(f) {
-      // Points grow under the pointer; buildings and areas only change the cursor (recolouring a
-      // batched building primitive on every pointer move would cost more than it shows).
+      // Points grow under the pointer and areas get a light outline; buildings only change the cursor
+      // (recolouring a batched building primitive on every pointer move would cost more than it shows).
       for (const [id, layer] of points) layer.hover(f?.layerId === id ? layer.indexOf(f.id) : -1);
+      hoverLines.removeAll();
+      if (f && PICKABLE_AREAS.includes(f.layerId) && !(selected?.layerId === f.layerId && selected.id === f.id)) {
+        for (const ring of outlinesOf(f.geometry)) {
+          hoverLines.add({ positions: groundPositions(ring, 4), width: 3 }).material.uniforms.color = Color.fromBytes(255, 200, 0, 170);
+        }
+      }
+      scene.requestRender();
     },
+    setOverlays(list) { overlays.set(list); },
     setDrawings(shapes: DrawShape[]) {
       drawLines.removeAll();
       drawLabels.removeAll();
@@ -426,10 +467,12 @@ export const createCesiumEngine: EngineFactory = async (init) => {
       if (destroyed) return;
       destroyed = true;
       clearTimeout(hoverTimer);
+      clearTimeout(areaTimer);
       clearTimeout(imageryTimer);
       offChanged(); offMoveEnd(); offProgress(); offRenderError();
       handler.destroy();
       buildings.clear();
+      overlays.clear();
       widget.destroy();
       for (const k of ['globeReady', 'globeTiles', 'globeYushanM', 'globeQueued']) delete html.dataset[k];
     },

@@ -5,9 +5,10 @@
 import { Deck, FlyToInterpolator, MapView, WebMercatorViewport, type Layer, type PickingInfo } from '@deck.gl/core';
 import { GeoJsonLayer, PathLayer, PolygonLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
 import { CITY, LAYERS, TILESETS, getLayer, tilesetLayers, type LayerDef, type Tileset } from '../../../layers/catalog.ts';
-import { CJK_FONT_STACK, LABEL_HALO, LAYER_PROPERTY, tilesetStyle, type TilesetStyle } from './catalog-style.ts';
+import { BUILDING_OUTLINE_MIN_ZOOM, CJK_FONT_STACK, LABEL_HALO, LAYER_PROPERTY, tilesetStyle, type TilesetStyle } from './catalog-style.ts';
 import { metersPerPixelAt } from './camera.ts';
-import type { CameraView, DrawShape, EngineFactory, EngineLayerState, LonLat, MapEngine, PickedFeature } from './engine.ts';
+import type { CameraView, DrawShape, EngineFactory, EngineLayerState, LonLat, MapEngine, MapOverlay, PickedFeature } from './engine.ts';
+import { overlayLayers2d } from './overlays-2d.ts';
 import { loadPointLayer } from './point-data.ts';
 import { CLUSTER_BELOW_ZOOM, binaryPoints, clustersAt, type BinaryPoints, type Clusters } from './point-layers-2d.ts';
 import { labelNames } from './tile-content.ts';
@@ -84,6 +85,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
   let selectionGeometry: GeoJSON.Geometry | null = null;
   let hover: PickedFeature | null = null;
   let drawings: DrawShape[] = [];
+  let overlays: MapOverlay[] = [];
   let cursor: 'default' | 'crosshair' = 'default';
   let destroyed = false;
 
@@ -115,7 +117,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
   const styleCache = new Map<Tileset, TilesetStyle>();
   function styleFor(ts: Tileset): TilesetStyle {
     const shown = tilesetLayers(ts).filter((l) => isOn(l.id)).map((l) => l.id);
-    const s = tilesetStyle(ts, shown, viewState.zoom);
+    const s = tilesetStyle(ts, shown, viewState.zoom, { buildingOutlineMinZoom: BUILDING_OUTLINE_MIN_ZOOM });
     const old = styleCache.get(ts);
     if (old && old.key === s.key) return old;
     styleCache.set(ts, s);
@@ -173,6 +175,21 @@ export const createDeckEngine: EngineFactory = async (init) => {
     return value;
   }
 
+  // ---- picking on demand. deck.gl picks by itself on every pointer-down (to prepare a click) and on
+  // every pointer move (for hover): each pass draws every pickable layer again and waits on readPixels.
+  // On software WebGL (no GPU: headless browsers, old wall PCs) one pass costs several frames, and every
+  // pan starts with one. So deck.gl's own passes draw nothing (layerFilter); the engine picks itself
+  // only on a click and when the pointer rests (pickAt).
+  let picking = false;
+  function pickAt(x: number, y: number): PickingInfo | null {
+    picking = true;
+    try {
+      return deck.pickObject({ x, y, radius: 6 });
+    } finally {
+      picking = false;
+    }
+  }
+
   // ---- the Deck
   const deck = new Deck<MapView>({
     parent: container as HTMLDivElement,
@@ -185,6 +202,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
     // click; on software WebGL (headless test browsers, old wall PCs) picking alone takes 0.4–2.5 s, so
     // clicks were lost. A press that moves more than a few pixels is still a drag.
     eventRecognizerOptions: { click: { time: 10_000 } },
+    layerFilter: ({ isPicking }) => !isPicking || picking,
     getCursor: ({ isDragging, isHovering }) => (cursor === 'crosshair' ? 'crosshair' : isDragging ? 'grabbing' : isHovering ? 'pointer' : 'grab'),
     onViewStateChange: ({ viewState: next }) => {
       viewState = { ...(next as DeckViewState) };
@@ -193,9 +211,10 @@ export const createDeckEngine: EngineFactory = async (init) => {
       render();
       scheduleAddresses();
     },
-    onClick: (info) => {
-      const lonLat = info.coordinate ? [info.coordinate[0], info.coordinate[1]] as LonLat : null;
+    onClick: (clicked) => {
+      const lonLat = clicked.coordinate ? [clicked.coordinate[0], clicked.coordinate[1]] as LonLat : null;
       if (cursor === 'crosshair') { events.onClick(null, lonLat); return; }
+      const info = pickAt(clicked.x, clicked.y) ?? clicked;
       const f = picked(info);
       if (f === 'cluster') {
         // A cluster stands for many points: open it up rather than pick one of them.
@@ -224,7 +243,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
     if (e.buttons !== 0 || e.pointerType === 'touch' || cursor === 'crosshair') return;
     hoverTimer = setTimeout(() => {
       hoverTimer = null;
-      const info = deck.pickObject({ x, y, radius: 6 });
+      const info = pickAt(x, y);
       const f = info ? picked(info) : null;
       const next = f === 'cluster' ? null : f;
       if (!sameFeature(next, hover)) { hover = next; events.onHover(next); render(); }
@@ -371,6 +390,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
       ready = true;
       queueMicrotask(() => events.onStatus({ tilesLoaded, labelNames: [...names], ready }));
     }
+    layers.push(...overlayLayers2d(overlays, 'below'));
     if (selectionGeometry && selectionGeometry.type !== 'Point') {
       layers.push(new GeoJsonLayer({
         id: 'selection-shape', data: memo('selection-shape', [selectionGeometry], () => ({ type: 'Feature', geometry: selectionGeometry, properties: {} }) as GeoJSON.Feature),
@@ -425,6 +445,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
         stroked: true, getLineColor: [255, 255, 255, 255], lineWidthUnits: 'pixels', getLineWidth: 1.5,
       }));
     }
+    layers.push(...overlayLayers2d(overlays, 'above'));
     layers.push(...drawingLayers());
     deck.setProps({ layers });
     container.dataset.pointsDrawn = drawn.join(',');
@@ -506,6 +527,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
       hover = f;
     },
     setDrawings(shapes) { drawings = shapes; render(); },
+    setOverlays(list) { overlays = list; render(); },
     setCursor(mode) { cursor = mode; deck.setProps({}); },
     metersPerPixel: () => deckMetersPerPixel(viewState.latitude, viewState.zoom),
     destroy() {

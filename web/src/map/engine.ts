@@ -1,6 +1,7 @@
 // The one interface both map engines implement (deck.gl 2D, Cesium 3D). The Vue shell talks to an
 // engine only through this, so panels, stores and URL state never know which engine is on screen.
 // Engine objects are big and not reactive: keep them in shallowRef/markRaw, never in a store.
+import type { MapOverlay } from './overlays.ts';
 
 export type LonLat = [number, number];
 
@@ -44,6 +45,9 @@ export interface DrawShape {
   draft?: boolean;
 }
 
+/** Analysis results drawn above the map (hot-spot density, clusters, query shapes and hits); see overlays.ts. */
+export type { MapOverlay };
+
 export interface EngineStatus {
   tilesLoaded?: number;
   /** First complete viewport of the basemap has been drawn. */
@@ -81,6 +85,8 @@ export interface MapEngine {
   setSelection(feature: PickedFeature | null): void;
   setHover(feature: PickedFeature | null): void;
   setDrawings(shapes: DrawShape[]): void;
+  /** Replaces every analysis overlay; an empty list removes them. Overlay objects are immutable: same object, same drawing. */
+  setOverlays(overlays: MapOverlay[]): void;
   /** While a draw/measure tool is active the engine must not start feature picking on click. */
   setCursor(mode: 'default' | 'crosshair'): void;
   /** Ground metres per CSS pixel at the view centre (scale bar). */
