@@ -36,3 +36,68 @@ it('marks the first transition of an incident as created and later ones as updat
   hub.incidentChanged(inc, { seq: 2 } as never);
   expect(c.sent.slice(1).map((s) => JSON.parse(s).op)).toEqual(['created', 'updated']);
 });
+
+// ------------------------------------------------------------------ telemetry subscriptions (issue 7)
+
+const dev = (id: string, kind: string, lon: number, lat: number, value: number, ts: number) =>
+  ({ id, kind, layer: kind === 'camera' ? 'cameras' : 'sensors', name: id, lon, lat, department: null, townCode: null, gridCode: null, unit: null,
+    status: 'online', since: 0, lastTs: ts, lastValue: value, alarms: [] }) as never;
+const frames = (c: { sent: string[] }) => c.sent.map((s) => JSON.parse(s)).filter((m) => m.type === 'telemetry');
+
+it('sends a subscriber only the devices and alarms its bbox and kinds cover, one frame per flush, latest value per device', () => {
+  hub = new LiveHub();
+  const c = fake(true), other = fake(true);
+  const cl = hub.add(c);
+  hub.add(other); // never subscribes: gets no telemetry
+  hub.message(cl, JSON.stringify({ type: 'subscribe', bbox: [120, 31, 121, 32], kinds: ['water_level'] }));
+  expect(JSON.parse(c.sent[1])).toMatchObject({ type: 'subscribed', bbox: [120, 31, 121, 32], kinds: ['water_level'], layers: null });
+  hub.telemetry([dev('a', 'water_level', 120.5, 31.5, 1, 10), dev('b', 'gas', 120.5, 31.5, 2, 10), dev('c', 'water_level', 122, 31.5, 3, 10)], []);
+  hub.telemetry([dev('a', 'water_level', 120.5, 31.5, 4, 11)], [
+    { id: 'al1', kind: 'water_level', lon: 120.6, lat: 31.6 } as never, { id: 'al2', kind: 'gas', lon: 120.6, lat: 31.6 } as never]);
+  hub.flushTelemetry();
+  const f = frames(c);
+  expect(f).toHaveLength(1);
+  expect(f[0].devices).toEqual([{ id: 'a', kind: 'water_level', lon: 120.5, lat: 31.5, status: 'online', value: 4, ts: 11 }]);
+  expect(f[0].alarms.map((a: { id: string }) => a.id)).toEqual(['al1']);
+  expect(frames(other)).toHaveLength(0);
+  hub.flushTelemetry(); // nothing changed: no empty frame
+  expect(frames(c)).toHaveLength(1);
+});
+
+it('refuses a malformed subscription with an error frame and keeps the connection', () => {
+  hub = new LiveHub();
+  const c = fake(true);
+  const cl = hub.add(c);
+  hub.message(cl, JSON.stringify({ type: 'subscribe', bbox: [121, 31, 120, 32] }));
+  hub.message(cl, JSON.stringify({ type: 'subscribe', bbox: [120, 31, 121, 32], kinds: ['teapot'] }));
+  hub.message(cl, 'not json');
+  expect(c.sent.slice(1).map((s) => JSON.parse(s).error.code)).toEqual(['bad_bbox', 'bad_kinds', 'bad_json']);
+  expect(c.closedWith).toBeNull();
+});
+
+it('first frame after subscribing carries the current state from the snapshot source', () => {
+  hub = new LiveHub();
+  hub.setTelemetrySnapshot(() => [dev('x', 'camera', 120.2, 31.2, 1, 5), dev('y', 'camera', 125, 31.2, 1, 5)]);
+  const c = fake(true);
+  hub.message(hub.add(c), JSON.stringify({ type: 'subscribe', bbox: [120, 31, 121, 32], layers: ['cameras'] }));
+  hub.flushTelemetry();
+  expect(frames(c)[0].devices.map((d: { id: string }) => d.id)).toEqual(['x']);
+});
+
+it('coalesces a slow subscriber to the latest state per device (bounded) while a fast one gets every frame', () => {
+  hub = new LiveHub();
+  const slow = fake(false), fast = fake(true);
+  const s = hub.add(slow), f = hub.add(fast);
+  for (const cl of [s, f]) hub.message(cl, JSON.stringify({ type: 'subscribe', bbox: [120, 31, 121, 32] }));
+  const N = 50, ROUNDS = 40;
+  for (let r = 0; r < ROUNDS; r++) {
+    hub.telemetry(Array.from({ length: N }, (_, i) => dev(`d${i}`, 'noise', 120.5, 31.5, r, r)), []);
+    hub.flushTelemetry();
+  }
+  expect(frames(fast)).toHaveLength(ROUNDS);
+  expect(frames(fast).at(-1).devices.every((d: { value: number }) => d.value === ROUNDS - 1)).toBe(true);
+  expect(frames(slow).length).toBeLessThanOrEqual(2); // MAX_TELEMETRY_IN_FLIGHT frames unacknowledged, then it waits
+  expect(slow.closedWith).toBeNull(); // telemetry never closes a slow client
+  expect(hub.telemetryStats().pendingMax).toBe(N); // one pending entry per device, not per update
+  expect(hub.telemetryStats().coalesced).toBeGreaterThan(0);
+});

@@ -3,13 +3,22 @@
 //   {type:'hello', at}                                        on connect
 //   {type:'incident', op:'created'|'updated', incident, transition}
 //   {type:'responder', op:'position', id, lon, lat, at}
+//   {type:'subscribed', …} / {type:'telemetry', devices, alarms, at} / {type:'error', error}   telemetry (issue 7):
+//       after the client sends {type:'subscribe', bbox, layers?, kinds?}; see telemetry/live-telemetry.ts
 // A client that cannot keep up is closed rather than buffered without bound: each client may have at most
 // MAX_IN_FLIGHT frames handed to the socket and not yet written (and MAX_BUFFERED_BYTES buffered); past
 // that it is closed with 4008 and should reconnect and reload the list (GET /api/incidents?since=).
+// Telemetry is different: it is state, not events, so a slow client is not closed but its pending updates
+// coalesce per device (latest wins) until it drains; memory per client is bounded by the device count.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Incident, Transition } from './incidents/model.ts';
+import type { Alarm, DeviceState } from './telemetry/model.ts';
+import {
+  covers, MAX_FRAME_ALARMS, MAX_FRAME_DEVICES, MAX_PENDING_ALARMS, MAX_TELEMETRY_IN_FLIGHT, parseClientMessage, SubscribeError,
+  TELEMETRY_FRAME_MS, toFeedDevice, type FeedDevice, type TelemetryFrame, type TelemetrySubscription,
+} from './telemetry/live-telemetry.ts';
 
 export const LIVE_PATH = '/ws';
 export const MAX_IN_FLIGHT = 256;
@@ -22,7 +31,9 @@ export const CLOSE_SLOW = 4008;
 export type LiveMessage =
   | { type: 'hello'; at: number }
   | { type: 'incident'; op: 'created' | 'updated'; incident: Incident; transition: Transition }
-  | { type: 'responder'; op: 'position'; id: string; lon: number; lat: number; at: number };
+  | { type: 'responder'; op: 'position'; id: string; lon: number; lat: number; at: number }
+  | ({ type: 'subscribed'; at: number } & TelemetrySubscription)
+  | { type: 'error'; error: { code: string; message: string } };
 
 /** What the hub needs of a socket; `ws`'s WebSocket has it, and unit tests use fakes. */
 export interface LiveSocket {
@@ -32,7 +43,17 @@ export interface LiveSocket {
   terminate(): void;
 }
 
-interface Client { socket: LiveSocket; inFlight: number; closed: boolean; alive: boolean }
+interface Client {
+  socket: LiveSocket; inFlight: number; closed: boolean; alive: boolean;
+  /** Telemetry: the subscription, updates not yet sent (latest per device wins), frames not yet written. */
+  sub: TelemetrySubscription | null; pending: Map<string, FeedDevice>; pendingAlarms: Map<string, Alarm>; telemetryInFlight: number;
+}
+
+export interface LiveTelemetryStats {
+  subscribed: number; frames: number; devicesSent: number; alarmsSent: number;
+  /** Device updates replaced by a newer one before they were sent (slow clients, or several per frame). */
+  coalesced: number; alarmsDropped: number; pendingMax: number;
+}
 
 export class LiveHub {
   private clients = new Set<Client>();
@@ -40,10 +61,17 @@ export class LiveHub {
   private timer: NodeJS.Timeout;
   /** Messages dropped because a client was too slow (the client was closed). */
   dropped = 0;
+  private frameTimer: NodeJS.Timeout;
+  private changed = new Map<string, FeedDevice>();
+  private changedAlarms = new Map<string, Alarm>();
+  private snapshot: ((sub: TelemetrySubscription) => DeviceState[]) | null = null;
+  private tstats = { frames: 0, devicesSent: 0, alarmsSent: 0, coalesced: 0, alarmsDropped: 0 };
 
   constructor(private readonly log: (msg: string) => void = () => {}) {
     this.timer = setInterval(() => this.ping(), PING_MS);
     this.timer.unref();
+    this.frameTimer = setInterval(() => this.flushTelemetry(), TELEMETRY_FRAME_MS);
+    this.frameTimer.unref();
   }
 
   get size(): number {
@@ -62,7 +90,8 @@ export class LiveHub {
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const c = this.add(ws);
       ws.on('pong', () => { c.alive = true; });
-      ws.on('message', () => { /* server → client only; input is ignored (maxPayload bounds it) */ });
+      // The only client input is the telemetry subscription (maxPayload bounds it).
+      ws.on('message', (data: Buffer, isBinary: boolean) => { if (!isBinary) this.message(c, data.toString('utf8')); });
       ws.on('close', () => this.remove(c));
       ws.on('error', () => this.remove(c));
     });
@@ -70,7 +99,7 @@ export class LiveHub {
 
   /** Registers a socket (exported for tests with fake sockets) and greets it. */
   add(socket: LiveSocket): Client {
-    const c: Client = { socket, inFlight: 0, closed: false, alive: true };
+    const c: Client = { socket, inFlight: 0, closed: false, alive: true, sub: null, pending: new Map(), pendingAlarms: new Map(), telemetryInFlight: 0 };
     this.clients.add(c);
     this.sendTo(c, JSON.stringify({ type: 'hello', at: Date.now() } satisfies LiveMessage));
     return c;
@@ -84,6 +113,91 @@ export class LiveHub {
 
   incidentChanged(incident: Incident, transition: Transition): void {
     this.broadcast({ type: 'incident', op: transition.seq === 1 ? 'created' : 'updated', incident, transition });
+  }
+
+  /** Where a new subscription's first frame comes from (the telemetry service sets the engine's devices). */
+  setTelemetrySnapshot(fn: ((sub: TelemetrySubscription) => DeviceState[]) | null): void {
+    this.snapshot = fn;
+  }
+
+  /** Changed devices and new/updated/cleared alarms; sent to the clients whose subscription covers them at the next frame. */
+  telemetry(devices: readonly DeviceState[], alarms: readonly Alarm[]): void {
+    if (this.clients.size === 0) return;
+    for (const d of devices) this.changed.set(d.id, toFeedDevice(d));
+    for (const a of alarms) this.changedAlarms.set(a.id, a);
+  }
+
+  /** A client's text message: subscribe/unsubscribe, or an error frame saying what is wrong. Exported for fake-socket tests. */
+  message(c: Client, text: string): void {
+    let sub: TelemetrySubscription | 'unsubscribe';
+    try {
+      sub = parseClientMessage(text);
+    } catch (e) {
+      const err = e instanceof SubscribeError ? e : new SubscribeError('bad_message', String(e));
+      this.sendTo(c, JSON.stringify({ type: 'error', error: { code: err.code, message: err.message } } satisfies LiveMessage));
+      return;
+    }
+    c.pending.clear();
+    c.pendingAlarms.clear();
+    if (sub === 'unsubscribe') { c.sub = null; return; }
+    c.sub = sub;
+    this.sendTo(c, JSON.stringify({ type: 'subscribed', at: Date.now(), ...sub } satisfies LiveMessage));
+    // The current state of everything the new extent covers goes first, so the map does not wait for reports.
+    for (const d of this.snapshot?.(sub) ?? []) if (covers(sub, d.kind, d.lon, d.lat)) c.pending.set(d.id, toFeedDevice(d));
+  }
+
+  /** Runs every TELEMETRY_FRAME_MS: routes the changes to the subscribers and sends each at most one frame. */
+  flushTelemetry(): void {
+    const devices = this.changed, alarms = this.changedAlarms;
+    if (devices.size) this.changed = new Map();
+    if (alarms.size) this.changedAlarms = new Map();
+    for (const c of this.clients) {
+      const sub = c.sub;
+      if (!sub || c.closed) continue;
+      for (const d of devices.values()) {
+        if (!covers(sub, d.kind, d.lon, d.lat)) continue;
+        if (c.pending.has(d.id)) { this.tstats.coalesced++; c.pending.delete(d.id); } // re-insert: oldest-pending first
+        c.pending.set(d.id, d);
+      }
+      for (const a of alarms.values()) {
+        if (!covers(sub, a.kind, a.lon, a.lat)) continue;
+        c.pendingAlarms.delete(a.id);
+        c.pendingAlarms.set(a.id, a);
+        if (c.pendingAlarms.size > MAX_PENDING_ALARMS) {
+          c.pendingAlarms.delete(c.pendingAlarms.keys().next().value!);
+          this.tstats.alarmsDropped++;
+        }
+      }
+      if ((c.pending.size || c.pendingAlarms.size) && c.telemetryInFlight < MAX_TELEMETRY_IN_FLIGHT) this.sendFrame(c);
+    }
+  }
+
+  telemetryStats(): LiveTelemetryStats {
+    let subscribed = 0, pendingMax = 0;
+    for (const c of this.clients) {
+      if (c.sub) subscribed++;
+      pendingMax = Math.max(pendingMax, c.pending.size);
+    }
+    return { subscribed, pendingMax, ...this.tstats };
+  }
+
+  private sendFrame(c: Client): void {
+    const take = <T>(m: Map<string, T>, n: number): T[] => {
+      const out: T[] = [];
+      for (const [k, v] of m) { if (out.length >= n) break; out.push(v); m.delete(k); }
+      return out;
+    };
+    const frame: TelemetryFrame = { type: 'telemetry', devices: take(c.pending, MAX_FRAME_DEVICES), alarms: take(c.pendingAlarms, MAX_FRAME_ALARMS), at: Date.now() };
+    this.tstats.frames++;
+    this.tstats.devicesSent += frame.devices.length;
+    this.tstats.alarmsSent += frame.alarms.length;
+    c.telemetryInFlight++;
+    c.inFlight++;
+    try {
+      c.socket.send(JSON.stringify(frame), () => { c.telemetryInFlight--; c.inFlight--; });
+    } catch {
+      this.remove(c);
+    }
   }
 
   private sendTo(c: Client, text: string): void {
@@ -123,6 +237,7 @@ export class LiveHub {
 
   close(): void {
     clearInterval(this.timer);
+    clearInterval(this.frameTimer);
     for (const c of this.clients) {
       try { c.socket.close(1001, 'server stopping'); } catch { /* already gone */ }
       c.socket.terminate();

@@ -1,7 +1,8 @@
 // Process entry: `npm run serve` (or via `npm start`). Env: PORT (8080), HOST (127.0.0.1),
 // DATA_DIR (geodata/build), WEB_DIR (dist/web), DATABASE_URL (PostGIS + incidents), INCIDENT_DATABASE_URL,
 // ONEMAP_DB_FILE (incidents' SQLite file, default var/onemap.sqlite), ONEMAP_WARM=0 (skip the index warm-up,
-// for tests that start many servers).
+// for tests that start many servers). Telemetry (issue 7): MQTT_URL (an external broker; default the embedded
+// one), MQTT_PORT (the embedded broker's MQTT port, 1883), TELEMETRY_DATABASE_URL, ONEMAP_TELEMETRY_FILE.
 import { startServer } from './server.ts';
 
 const port = Number(process.env.PORT ?? 8080);

@@ -7,6 +7,7 @@ import type { FeatureLayer } from './feature-store.ts';
 import { ADDRESS_PARSE_PATH, type AddressApi } from './address-api.ts';
 import { QUERY_PATH, QUERY_ROUTES, type QueryApi } from './query-api.ts';
 import { INCIDENT_ROUTES, IncidentApi } from './incidents/api.ts';
+import { TELEMETRY_ROUTES, TelemetryApi } from './telemetry/api.ts';
 import * as ogc from './ogc.ts';
 import { isSafeName, parseTarget } from './params.ts';
 import { sendFile, serveStatic, statFile } from './static.ts';
@@ -29,6 +30,8 @@ export interface RouterContext {
   /** Incidents and dispatch (/api/incidents, /api/attachments, /api/responders). Resolves when the incident
    *  store, dispatcher and service are open; rejects with the reason they are unavailable (→ 503). */
   incidents?: Promise<IncidentApi>;
+  /** Telemetry (/api/devices, /api/alarms, /api/device-health, /api/rules, /api/telemetry/stats); rejects when off (→ 503). */
+  telemetry?: Promise<TelemetryApi>;
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
@@ -46,6 +49,7 @@ const INCIDENT_PREFLIGHT = {
   'Access-Control-Allow-Headers': 'Content-Type, Idempotency-Key, X-OneMap-Actor, If-None-Match',
   'Access-Control-Expose-Headers': 'Location',
 };
+const RULES_PREFLIGHT = { ...INCIDENT_PREFLIGHT, Allow: 'GET, HEAD, PUT, OPTIONS', 'Access-Control-Allow-Methods': 'GET, HEAD, PUT, OPTIONS' };
 
 /** The origin the client used, for absolute links (TileJSON tiles, OGC links). Host is checked, never echoed raw. */
 export function originOf(req: IncomingMessage, fallback: string): string {
@@ -65,10 +69,16 @@ export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: S
         const path = pathOf(req.url);
         const parsePost = path === ADDRESS_PARSE_PATH || path === QUERY_PATH;
         const incidentPost = path.startsWith('/api/') && IncidentApi.acceptsPost(path);
+        const telemetryPut = TelemetryApi.acceptsPut(path);
         if (method === 'OPTIONS') {
-          res.writeHead(204, incidentPost || path.startsWith('/api/incidents') ? INCIDENT_PREFLIGHT
+          res.writeHead(204, telemetryPut ? RULES_PREFLIGHT : incidentPost || path.startsWith('/api/incidents') ? INCIDENT_PREFLIGHT
             : parsePost ? { ...PREFLIGHT, Allow: 'POST, OPTIONS', 'Access-Control-Allow-Methods': 'POST, OPTIONS' } : PREFLIGHT);
           res.end();
+          return;
+        }
+        if (method === 'PUT' && telemetryPut) {
+          const out = route(ctx, req, res, false);
+          if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
         }
         if (method === 'POST' && (incidentPost || (parsePost && (path === QUERY_PATH || ctx.address)))) {
@@ -146,6 +156,7 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
         return ctx.query.handle(req, res, s, query, head);
       }
       if ((INCIDENT_ROUTES as readonly string[]).includes(s[1])) return incidentRoute(ctx, req, res, s, query, head);
+      if ((TELEMETRY_ROUTES as readonly string[]).includes(s[1])) return telemetryRoute(ctx, req, res, s, query, head);
       if (!ctx.address) throw noRoute('/tiles, /ogc, /data, /healthz');
       return ctx.address.handle(req, res, s, query, head);
     case 'ogc':
@@ -172,6 +183,18 @@ async function incidentRoute(ctx: RouterContext, req: IncomingMessage, res: Serv
   } catch (err) {
     req.resume();
     throw new HttpError(503, 'incidents_unavailable', `事件服务暂不可用：${(err as Error).message.slice(0, 300)}（见服务日志；需要 npm run data 生成的道路与网格，及可写的 var/ 或可连接的 DATABASE_URL）。Incidents are unavailable (see the server log): they need the built roads and grids (npm run data) and a writable var/ or a reachable DATABASE_URL.`, { 'Retry-After': '10' });
+  }
+  return api.handle(req, res, s, query, head);
+}
+
+async function telemetryRoute(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, s: string[], query: string, head: boolean): Promise<void> {
+  let api: TelemetryApi;
+  try {
+    if (!ctx.telemetry) throw new Error('not configured');
+    api = await ctx.telemetry;
+  } catch (err) {
+    req.resume();
+    throw new HttpError(503, 'telemetry_unavailable', `物联服务暂不可用：${(err as Error).message.slice(0, 300)}（见服务日志；需要 npm run data 生成的设备图层，MQTT_PORT 端口空闲或可连接的 MQTT_URL）。Telemetry is unavailable (see the server log): it needs the built device layers (npm run data) and a free MQTT_PORT or a reachable MQTT_URL.`, { 'Retry-After': '10' });
   }
   return api.handle(req, res, s, query, head);
 }

@@ -2,7 +2,7 @@
 // the web app, on plain node:http in one process.
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CITY, TILESETS } from '../layers/catalog.ts';
 import { AddressApi } from './address-api.ts';
 import { openFeatureLayers } from './feature-store.ts';
@@ -18,6 +18,7 @@ import { openEmbeddedStore } from './storage/embedded-store.ts';
 import type { SpatialStore } from './storage/spatial-store.ts';
 import { statFile } from './static.ts';
 import { TileService } from './tile-route.ts';
+import { DEFAULT_MQTT_PORT, MQTT_WS_PATH, startTelemetry, type TelemetryOptions, type TelemetryService } from './telemetry/service.ts';
 
 export interface ServerOptions {
   dataDir: string; webDir?: string; host?: string; port?: number /* 0 = any free port */;
@@ -38,11 +39,20 @@ export interface ServerOptions {
   incidentDbFile?: string;
   /** How often the overdue sweeper (督办/escalation) runs; 0 = never (tests call service.sweep()). Default 60 s. */
   sweepIntervalMs?: number;
+  /**
+   * Telemetry (issue 7); false = off. Defaults: the external broker MQTT_URL, else the embedded one on MQTT_PORT
+   * (unset: 1883, or 0 when `port` is 0, so test servers never fight over 1883); the time series in TELEMETRY_DATABASE_URL,
+   * else the incidents' PostgreSQL URL, else telemetry.sqlite beside `incidentDbFile` when that is given (so a
+   * test's temp directory holds both), else ONEMAP_TELEMETRY_FILE or var/telemetry.sqlite.
+   */
+  telemetry?: false | TelemetryOptions;
 }
 export interface RunningServer {
   url: string; port: number; close(): Promise<void>;
   /** The incident service once open (tests drive the sweeper through it); rejects when incidents are unavailable. */
   incidents: Promise<IncidentService>;
+  /** The telemetry service once started; rejects when it is off or could not start. */
+  telemetry: Promise<TelemetryService>;
 }
 
 /**
@@ -65,12 +75,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const live = new LiveHub(log);
   const clock = opts.clock ?? Date.now;
   const incidents = openIncidents(opts, databaseUrl, store, address, live, clock, log);
+  // Derived promises get their own handler: an unhandled rejection would end the process (Node's default).
+  const incidentApi = incidents.then((i) => i.api);
+  const incidentService = incidents.then((i) => i.service);
+  incidentApi.catch(() => {}); // reported below, and per request (503)
+  incidentService.catch(() => {}); // telemetry then keeps alarms as alarms
+  const telemetry = openTelemetry(opts, databaseUrl, store, live, incidentService, clock, log);
+  telemetry.catch((e: Error) => log(`物联服务不可用 telemetry unavailable: ${e.message}`));
+  const telemetryApi = telemetry.then((t) => t.api);
+  telemetryApi.catch(() => {});
   const ctx = {
     tiles: new TileService(archives),
     // Built lazily on the first /api/address request (see address-api.ts for why not at start).
     address,
     query: store ? new QueryApi(store, address) : undefined,
-    incidents: incidents.then((i) => i.api),
+    incidents: incidentApi,
+    telemetry: telemetryApi,
     layers,
     dataDir: opts.dataDir,
     webDir: opts.webDir ?? 'dist/web',
@@ -81,7 +101,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // A failure is reported per request (503 incidents_unavailable) and here once.
   incidents.catch((e: Error) => log(`事件服务不可用 incidents unavailable: ${e.message}`));
   const server = createServer({ keepAliveTimeout: 65_000 }, createHandler(ctx));
-  server.on('upgrade', (req, socket, head) => live.upgrade(req, socket, head));
+  let telemetryReady: TelemetryService | null = null;
+  telemetry.then((t) => { telemetryReady = t; }, () => {});
+  server.on('upgrade', (req, socket, head) => {
+    // MQTT over WebSocket (browsers, the simulator) goes to the embedded broker; everything else to the live feed.
+    if ((req.url ?? '').split('?')[0] === MQTT_WS_PATH && telemetryReady?.upgrade(req, socket, head)) return;
+    live.upgrade(req, socket, head);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Requests node's parser refuses (header block > 16 KiB, malformed request line) never reach the handler.
     if (!socket.writable) return socket.destroy();
@@ -96,6 +122,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await listen(server, opts.port ?? 8080, host);
   } catch (err) {
     live.close();
+    await telemetry.then((t) => t.close(), () => {});
     await incidents.then((i) => i.close(), () => {});
     await store?.close().catch(() => {});
     throw err;
@@ -126,8 +153,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return {
     url,
     port,
-    incidents: incidents.then((i) => i.service),
+    incidents: incidentService,
+    telemetry,
     close: () => (closing ??= (async () => {
+      // Telemetry first: its last batch may still open incidents and push to the feed.
+      await telemetry.then((t) => t.close(), () => {});
       live.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -183,6 +213,32 @@ async function openIncidents(
   }, every) : undefined;
   timer?.unref();
   return { api, service, close: async () => { if (timer) clearInterval(timer); await store.close(); } };
+}
+
+/** The telemetry service beside the listen (like incidents): the HTTP server is up while devices load. */
+async function openTelemetry(
+  opts: ServerOptions, databaseUrl: string | null, spatial: SpatialStore | null, live: LiveHub,
+  incidents: Promise<IncidentService>, clock: () => number, log: (msg: string) => void,
+): Promise<TelemetryService> {
+  if (opts.telemetry === false) throw new Error('物联服务已关闭 telemetry is off (ServerOptions.telemetry = false)');
+  const t = opts.telemetry ?? {};
+  const envPort = process.env.MQTT_PORT ? Number(process.env.MQTT_PORT) : undefined;
+  if (envPort !== undefined && (!Number.isInteger(envPort) || envPort < 0 || envPort > 65535)) {
+    throw new Error(`MQTT_PORT=${process.env.MQTT_PORT} 不是有效端口；请设为 0–65535。MQTT_PORT must be an integer 0–65535.`);
+  }
+  const incidentUrl = opts.incidentDatabaseUrl === undefined ? process.env.INCIDENT_DATABASE_URL || databaseUrl : opts.incidentDatabaseUrl;
+  return startTelemetry({
+    ...t,
+    mqttUrl: t.mqttUrl === undefined ? process.env.MQTT_URL || null : t.mqttUrl,
+    mqttPort: t.mqttPort ?? envPort ?? (opts.port === 0 ? 0 : DEFAULT_MQTT_PORT),
+    databaseUrl: t.databaseUrl === undefined ? process.env.TELEMETRY_DATABASE_URL || incidentUrl : t.databaseUrl,
+    file: t.file ?? (opts.incidentDbFile ? join(dirname(opts.incidentDbFile), 'telemetry.sqlite') : undefined),
+  }, {
+    dataDir: opts.dataDir, host: opts.host ?? '127.0.0.1', clock, live, spatial,
+    // Incidents may be unavailable (no roads built): alarms then stay alarms.
+    incidents,
+    log: (m) => log(`[telemetry] ${m}`),
+  });
 }
 
 /**
