@@ -16,7 +16,7 @@ import { INCIDENT_CATEGORIES, type IncidentSource } from '../layers/incident-cat
 import { createRng } from '../scripts/data/rng.ts';
 import { start as startLocalPg } from '../scripts/pg-local.ts';
 import { INCIDENT_FIELDS, incidentValues, openIncidentStore, type IncidentStore } from '../tile-server/incidents/incident-store.ts';
-import type { Incident, Transition } from '../tile-server/incidents/model.ts';
+import type { Incident, Transition } from '../layers/incidents/model.ts';
 import { createFreshDatabase } from '../test/helpers/fresh-pg.ts';
 
 const SEED = 20261129;

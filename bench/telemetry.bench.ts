@@ -18,7 +18,7 @@ import WebSocket from 'ws';
 import { createRng } from '../scripts/data/rng.ts';
 import { startMosquitto, stopMosquitto } from '../scripts/mosquitto-local.ts';
 import { startEmbeddedBroker } from '../tile-server/telemetry/broker.ts';
-import { topicFor, type DeviceKind } from '../tile-server/telemetry/model.ts';
+import { topicFor, type DeviceKind } from '../layers/telemetry/model.ts';
 import { encodeJson } from '../tile-server/telemetry/payload.ts';
 
 const ROOT = join(import.meta.dirname, '..');

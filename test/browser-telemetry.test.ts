@@ -10,7 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { encodeJson } from '../tile-server/telemetry/payload.ts';
-import { topicFor } from '../tile-server/telemetry/model.ts';
+import { topicFor } from '../layers/telemetry/model.ts';
 import type { TelemetryService } from '../tile-server/telemetry/service.ts';
 import { launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
 import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';

@@ -19,7 +19,7 @@ import {
   IdempotencyConflict, IncidentNotFound, openIncidentStore, VersionConflict, type IncidentStore,
 } from '../tile-server/incidents/incident-store.ts';
 import { MIGRATIONS } from '../tile-server/incidents/migrations.ts';
-import { INCIDENT_STATUSES, OPEN_STATUSES, type Incident, type IncidentFilter, type IncidentStatus } from '../tile-server/incidents/model.ts';
+import { INCIDENT_STATUSES, OPEN_STATUSES, type Incident, type IncidentFilter, type IncidentStatus } from '../layers/incidents/model.ts';
 import { openPgIncidentStore } from '../tile-server/incidents/pg-store.ts';
 import { openSqliteIncidentStore } from '../tile-server/incidents/sqlite-store.ts';
 import { bump, makeIncident, OPERATOR, reportTransition } from './helpers/incident-fixtures.ts';

@@ -12,7 +12,7 @@ import { openFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
 import { INCIDENT_CATEGORIES, INCIDENT_SOURCES, type IncidentSource } from '../layers/incident-categories.ts';
 import { createRng } from '../scripts/data/rng.ts';
 import { pointOnGeometry } from '../tile-server/export-formats.ts';
-import { INCIDENT_ACTIONS, type Incident, type IncidentAction, type IncidentStatus } from '../tile-server/incidents/model.ts';
+import { INCIDENT_ACTIONS, type Incident, type IncidentAction, type IncidentStatus } from '../layers/incidents/model.ts';
 import type { IncidentService } from '../tile-server/incidents/service.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { createFreshDatabase } from './helpers/fresh-pg.ts';

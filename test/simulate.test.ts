@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
 import { metresBetween } from '../scripts/sim/events.ts';
 import { WARNING_LEVEL } from '../scripts/sim/patterns.ts';
-import type { Reading } from '../tile-server/telemetry/model.ts';
+import type { Reading } from '../layers/telemetry/model.ts';
 import { parsePayload, parseTopic } from '../tile-server/telemetry/payload.ts';
 
 const ROOT = join(import.meta.dirname, '..');

@@ -17,7 +17,7 @@ import memoryPersistence from 'aedes-persistence';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../tile-server/telemetry/broker.ts';
 import { startIngest, type Ingest } from '../tile-server/telemetry/ingest.ts';
-import { topicFor, type Reading } from '../tile-server/telemetry/model.ts';
+import { topicFor, type Reading } from '../layers/telemetry/model.ts';
 import { encodeBinary, encodeJson } from '../tile-server/telemetry/payload.ts';
 import { startMosquitto, stopMosquitto } from '../scripts/mosquitto-local.ts';
 

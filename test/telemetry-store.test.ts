@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultRules } from '../tile-server/telemetry/default-rules.ts';
 import { openTelemetryEngine } from '../tile-server/telemetry/engine.ts';
-import type { Alarm, Reading } from '../tile-server/telemetry/model.ts';
+import type { Alarm, Reading } from '../layers/telemetry/model.ts';
 import { openTimeSeriesStore, type TimeSeriesStore } from '../tile-server/telemetry/timeseries-store.ts';
 
 const PG_URL = process.env.TEST_DATABASE_URL;

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startMosquitto, stopMosquitto } from '../scripts/mosquitto-local.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { topicFor, type Alarm, type DeviceKind } from '../tile-server/telemetry/model.ts';
+import { topicFor, type Alarm, type DeviceKind } from '../layers/telemetry/model.ts';
 import { encodeBinary, encodeJson } from '../tile-server/telemetry/payload.ts';
 import type { TelemetryService } from '../tile-server/telemetry/service.ts';
 import { createFreshDatabase } from './helpers/fresh-pg.ts';

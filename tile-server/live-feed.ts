@@ -13,8 +13,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Incident, Transition } from './incidents/model.ts';
-import type { Alarm, DeviceState } from './telemetry/model.ts';
+import type { Incident, Transition } from '../layers/incidents/model.ts';
+import type { Alarm, DeviceState } from '../layers/telemetry/model.ts';
 import {
   covers, MAX_FRAME_ALARMS, MAX_FRAME_DEVICES, MAX_PENDING_ALARMS, MAX_TELEMETRY_IN_FLIGHT, parseClientMessage, SubscribeError,
   TELEMETRY_FRAME_MS, toFeedDevice, type FeedDevice, type TelemetryFrame, type TelemetrySubscription,

@@ -6,7 +6,7 @@ import { openFlatGeobuf, type FgbFile } from '../../layers/formats/flatgeobuf.ts
 import { roadLinesFromFgb } from '../../layers/routing/from-fgb.ts';
 import { buildRoadGraph, type RoadGraph } from '../../layers/routing/road-graph.ts';
 import { GRAPH_OPTIONS } from '../../tile-server/incidents/dispatcher.ts';
-import { SENSOR_KINDS, type DeviceKind } from '../../tile-server/telemetry/model.ts';
+import { SENSOR_KINDS, type DeviceKind } from '../../layers/telemetry/model.ts';
 import type { NamedPlace } from './events.ts';
 
 export interface SimDevice { id: string; kind: DeviceKind; lon: number; lat: number; status: string | null }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceKind } from '../../tile-server/telemetry/model.ts';
+import type { DeviceKind } from '../../layers/telemetry/model.ts';
 import { envelope, EVENT_TYPES, geocode, metresBetween, parseEventSpec, planEvents, type NamedPlace } from './events.ts';
 import { WARNING_LEVEL } from './patterns.ts';
 

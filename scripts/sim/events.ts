@@ -1,6 +1,6 @@
 // Scripted events at a named place (pure): `flood@尚湖:60` — from t+60 s the water levels within ~1.5 km of
 // 尚湖 rise past their warning level; `gas@<name>:120` — gas readings spike near a facility, village or place.
-import type { DeviceKind } from '../../tile-server/telemetry/model.ts';
+import type { DeviceKind } from '../../layers/telemetry/model.ts';
 import { WARNING_LEVEL, type EventEffect } from './patterns.ts';
 
 export interface EventType {

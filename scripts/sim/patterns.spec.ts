@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../data/rng.ts';
 import { dailyCycle, localHour, M2_HOURS, makeProfile, makeProfiles, rainRate, readingValue, type DeviceProfile } from './patterns.ts';
-import type { DeviceKind } from '../../tile-server/telemetry/model.ts';
+import type { DeviceKind } from '../../layers/telemetry/model.ts';
 
 const START = Date.UTC(2026, 5, 20, 0, 0, 0); // 08:00 China time
 const devices = (['water_level', 'power', 'noise', 'gas', 'camera', 'smoke'] as DeviceKind[]).flatMap((kind) =>

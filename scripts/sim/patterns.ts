@@ -1,7 +1,7 @@
 // Reading values of the simulated devices (pure). A value is a function of (seed, device profile, time): no
 // sequential RNG state, so the same seed gives the same readings whatever the publish order or rate, and a
 // reading can be recomputed for a test. Noise comes from a hash of (device, time step).
-import type { DeviceKind, SensorKind } from '../../tile-server/telemetry/model.ts';
+import type { DeviceKind, SensorKind } from '../../layers/telemetry/model.ts';
 import { createRng, type Rng } from '../data/rng.ts';
 
 /**

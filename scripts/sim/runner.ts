@@ -5,7 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { createTransformer } from '../../layers/crs.ts';
 import { EdgeIndex } from '../../layers/routing/snap.ts';
-import { topicFor } from '../../tile-server/telemetry/model.ts';
+import { topicFor } from '../../layers/telemetry/model.ts';
 import { encodeBinary, encodeJson } from '../../tile-server/telemetry/payload.ts';
 import { createRng } from '../data/rng.ts';
 import type { SimWorld } from './devices.ts';

@@ -1,6 +1,6 @@
 // Incidents for the store tests (test/incident-store.test.ts and its crash writer): plain rows, no
 // service logic — the store must keep whatever it is given.
-import type { Actor, Incident, Transition } from '../../tile-server/incidents/model.ts';
+import type { Actor, Incident, Transition } from '../../layers/incidents/model.ts';
 
 export const OPERATOR: Actor = { id: 'op-1', role: 'operator', name: '值班员甲' };
 

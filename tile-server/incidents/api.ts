@@ -20,7 +20,7 @@ import { IdempotencyConflict, IncidentNotFound, VersionConflict, type IncidentSt
 import {
   INCIDENT_ACTIONS, INCIDENT_STATUSES,
   type Actor, type Attachment, type IncidentAction, type IncidentFilter, type IncidentStatus, type NewIncident,
-} from './model.ts';
+} from '../../layers/incidents/model.ts';
 import { IncidentError, type IncidentService } from './service.ts';
 
 export const INCIDENT_ROUTES = ['incidents', 'attachments', 'responders'] as const;

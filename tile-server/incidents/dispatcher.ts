@@ -13,7 +13,7 @@ import { offroad, Router, type Leg } from '../../layers/routing/dijkstra.ts';
 import { roadLinesFromFgb } from '../../layers/routing/from-fgb.ts';
 import { buildRoadGraph, type BuildOptions, type RoadGraph } from '../../layers/routing/road-graph.ts';
 import { EdgeIndex, type Snap } from '../../layers/routing/snap.ts';
-import type { Candidate, Incident } from './model.ts';
+import type { Candidate, Incident } from '../../layers/incidents/model.ts';
 
 export interface ResponderRec { id: string; name: string; kind: string; department: string | null; gridCode: string | null; skills: string[]; lon: number; lat: number }
 

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OPEN_STATUSES, type Actor, type Attachment, type Incident, type IncidentFilter, type Transition } from './model.ts';
+import { OPEN_STATUSES, type Actor, type Attachment, type Incident, type IncidentFilter, type Transition } from '../../layers/incidents/model.ts';
 
 export interface AuditEntry { id?: number; at: number; actor: Actor; action: string; entity: 'incident' | 'attachment' | 'responder'; entityId: string; detail: Record<string, unknown> }
 

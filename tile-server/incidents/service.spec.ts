@@ -5,9 +5,9 @@ import { getIncidentCategory, INCIDENT_SOURCES, type IncidentSource } from '../.
 import type { SpatialStore } from '../storage/spatial-store.ts';
 import type { Dispatcher, ResponderRec } from './dispatcher.ts';
 import { openIncidentStore, type IncidentStore } from './incident-store.ts';
-import { INCIDENT_ACTIONS, type Actor, type Candidate, type Incident, type IncidentAction, type NewIncident, type Transition } from './model.ts';
+import { INCIDENT_ACTIONS, type Actor, type Candidate, type Incident, type IncidentAction, type NewIncident, type Transition } from '../../layers/incidents/model.ts';
 import { IncidentError, IncidentService, metresBetween, type ActBody } from './service.ts';
-import { STAGE_OF, stageLimitMs, TRANSITIONS } from './state-machine.ts';
+import { STAGE_OF, stageLimitMs, TRANSITIONS } from '../../layers/incidents/state-machine.ts';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 10, 29, 1, 0, 0); // 09:00 in Changshu

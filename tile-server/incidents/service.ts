@@ -11,8 +11,8 @@ import { IdempotencyConflict, IncidentNotFound, VersionConflict, type IncidentSt
 import {
   INCIDENT_ACTIONS, OPEN_STATUSES,
   type Actor, type Attachment, type Candidate, type Incident, type IncidentAction, type IncidentFilter, type NewIncident, type Transition,
-} from './model.ts';
-import { deadlineFor, LEVELS, plan, refusal, STAGE_OF, stageLimitMs, type PlanInput } from './state-machine.ts';
+} from '../../layers/incidents/model.ts';
+import { deadlineFor, LEVELS, plan, refusal, STAGE_OF, stageLimitMs, type PlanInput } from '../../layers/incidents/state-machine.ts';
 
 export class IncidentError extends Error {
   constructor(readonly status: 400 | 404 | 409, readonly code: string, message: string, readonly detail?: Record<string, unknown>) {

@@ -12,7 +12,7 @@ import {
   transitionAudit, transitionFromRow, type AuditEntry, type IncidentStore,
 } from './incident-store.ts';
 import { MIGRATIONS, newerSchemaError, type Migration } from './migrations.ts';
-import type { Actor, Attachment, Incident, IncidentFilter, Transition } from './model.ts';
+import type { Actor, Attachment, Incident, IncidentFilter, Transition } from '../../layers/incidents/model.ts';
 
 type Row = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { HttpError } from '../http-errors.ts';
 import { DEVICE_LIMIT, parseAlarmQuery, parseDeviceQuery, thresholdsOf } from './api.ts';
-import type { Rule } from './model.ts';
+import type { Rule } from '../../layers/telemetry/model.ts';
 
 const q = (s: string) => new URLSearchParams(s);
 const code = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as HttpError).code; } return null; };

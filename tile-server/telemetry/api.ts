@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, badRequest, notFound, sendJson } from '../http-errors.ts';
 import { parseBbox, parseOffset } from '../params.ts';
 import { parseSince } from '../incidents/api.ts';
-import { DEVICE_KINDS, type DeviceKind, type DeviceState, type DeviceStatus, type Rule } from './model.ts';
+import { DEVICE_KINDS, type DeviceKind, type DeviceState, type DeviceStatus, type Rule } from '../../layers/telemetry/model.ts';
 import type { TelemetryEngine } from './engine.ts';
 import { RuleError } from './rules.ts';
 

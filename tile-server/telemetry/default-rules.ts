@@ -9,8 +9,8 @@
 //                (PM2.5 heavy pollution, HJ 633-2012); rain 30 mm: demo values.
 // Silence: three missed one-minute intervals → offline, for every kind. A simulator must report each device
 // at least once a minute (27k devices ≈ 450 readings/s) or everything will show as offline.
-import type { DeviceKind, Rule, SensorKind } from './model.ts';
-import { SENSOR_KINDS } from './model.ts';
+import type { DeviceKind, Rule, SensorKind } from '../../layers/telemetry/model.ts';
+import { SENSOR_KINDS } from '../../layers/telemetry/model.ts';
 
 const KIND_ZH: Record<DeviceKind, string> = {
   water_level: '水位', manhole: '井盖', gas: '燃气', smoke: '烟感', power: '用电', air_quality: '空气质量',

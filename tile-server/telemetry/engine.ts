@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openFlatGeobuf, type FgbFile } from '../../layers/formats/flatgeobuf.ts';
 import { defaultRules } from './default-rules.ts';
-import type { Alarm, DeviceInfo, DeviceKind, DeviceState, DeviceStatus, HealthSummary, Reading, Rule } from './model.ts';
-import { SENSOR_KINDS } from './model.ts';
+import type { Alarm, DeviceInfo, DeviceKind, DeviceState, DeviceStatus, HealthSummary, Reading, Rule } from '../../layers/telemetry/model.ts';
+import { SENSOR_KINDS } from '../../layers/telemetry/model.ts';
 import {
   checkSilence, checkSubhealth, newGeofenceState, newRateState, newSubhealthState, newThresholdState, noteFlap, observeSubhealth,
   stepGeofence, stepRate, stepThreshold, validateRules, type GeofenceState, type RateState, type SubhealthState, type ThresholdState, type Verdict,

@@ -10,7 +10,7 @@
 // into the process: connection errors, broken payloads and a throwing onReadings are counted and logged.
 
 import mqtt, { type MqttClient } from 'mqtt';
-import { TOPIC_PREFIX, type Reading } from './model.ts';
+import { TOPIC_PREFIX, type Reading } from '../../layers/telemetry/model.ts';
 import { parsePayload, parseTopic } from './payload.ts';
 
 export interface IngestStats {

@@ -5,7 +5,7 @@
 //   server → client  {type:'subscribed', bbox, layers, kinds, at}
 //                    {type:'telemetry', devices:FeedDevice[], alarms:Alarm[], at}   at most one per client per 100 ms
 //                    {type:'error', error:{code, message}}                          a subscribe message was refused
-import { DEVICE_KINDS, type Alarm, type DeviceKind, type DeviceState, type DeviceStatus } from './model.ts';
+import { DEVICE_KINDS, type Alarm, type DeviceKind, type DeviceState, type DeviceStatus } from '../../layers/telemetry/model.ts';
 
 export const TELEMETRY_LAYERS = ['sensors', 'cameras', 'responders'] as const;
 export type TelemetryLayer = (typeof TELEMETRY_LAYERS)[number];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../scripts/data/rng.ts';
-import { topicFor, DEVICE_KINDS } from './model.ts';
+import { topicFor, DEVICE_KINDS } from '../../layers/telemetry/model.ts';
 import { encodeBinary, encodeJson, parsePayload, parseTopic, PAYLOAD_VERSION, MAX_PAYLOAD_BYTES } from './payload.ts';
 
 const enc = new TextEncoder();

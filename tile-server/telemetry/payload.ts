@@ -14,7 +14,7 @@
 // shortest JSON form). Parsing never throws: a bad payload is a value `{ error }` the ingest counts — one
 // broken device must not stop the feed. The README in this folder is the normative copy of this schema.
 
-import { DEVICE_KINDS, TOPIC_PREFIX, type DeviceKind, type Reading } from './model.ts';
+import { DEVICE_KINDS, TOPIC_PREFIX, type DeviceKind, type Reading } from '../../layers/telemetry/model.ts';
 
 export const PAYLOAD_VERSION = 1;
 /** First byte of the binary form; it is also its version. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultRules } from './default-rules.ts';
 import { openTelemetryEngine } from './engine.ts';
-import type { DeviceInfo, Reading, Rule } from './model.ts';
+import type { DeviceInfo, Reading, Rule } from '../../layers/telemetry/model.ts';
 import {
   checkSilence, checkSubhealth, newGeofenceState, newRateState, newSubhealthState, newThresholdState, noteFlap, observeSubhealth,
   RuleError, stepGeofence, stepRate, stepThreshold, validateRules, type Verdict,

@@ -3,7 +3,7 @@
 // Every rule type has a raise condition and a separate, easier-to-meet-the-other-way clear condition
 // (hysteresis), so a value hovering at a threshold does not raise and clear an alarm on every reading.
 import { getIncidentCategory } from '../../layers/incident-categories.ts';
-import { DEVICE_KINDS, type DeviceKind, type Reading, type Rule, type RuleType } from './model.ts';
+import { DEVICE_KINDS, type DeviceKind, type Reading, type Rule, type RuleType } from '../../layers/telemetry/model.ts';
 
 /** What callers may catch: a rule set that does not validate (HTTP 400 `bad_rules`), naming the bad field. */
 export class RuleError extends Error {

@@ -12,7 +12,7 @@ import { TelemetryApi } from './api.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { openTelemetryEngine, type EngineUpdate, type TelemetryEngine } from './engine.ts';
 import { startIngest, type Ingest } from './ingest.ts';
-import type { Alarm, Reading } from './model.ts';
+import type { Alarm, Reading } from '../../layers/telemetry/model.ts';
 import { openTimeSeriesStore, type TimeSeriesStore } from './timeseries-store.ts';
 
 export const MQTT_WS_PATH = '/mqtt';

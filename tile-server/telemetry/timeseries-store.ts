@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { Alarm, DeviceKind, Reading, Rule } from './model.ts';
+import type { Alarm, DeviceKind, Reading, Rule } from '../../layers/telemetry/model.ts';
 
 export interface TimeSeriesPoint { ts: number; value: number; lon?: number; lat?: number }
 

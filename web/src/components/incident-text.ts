@@ -1,5 +1,5 @@
 // Display text shared by the incident board, the detail and "my cases": every string through i18n.
-import type { IncidentAction, IncidentLevel, IncidentStatus } from '../../../tile-server/incidents/model.ts';
+import type { IncidentAction, IncidentLevel, IncidentStatus } from '../../../layers/incidents/model.ts';
 import { t, type MessageKey } from '../i18n.ts';
 import { durationParts, msLeft } from '../stores/incidents.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../../tile-server/incidents/model.ts';
+import type { Incident } from '../../../layers/incidents/model.ts';
 import { OVERDUE_HALO, STATUS_COLOURS, incidentOverlays, severityRadius } from './incident-overlay.ts';
 
 const inc = (id: string, over: Partial<Incident & { overdue: boolean }> = {}) =>

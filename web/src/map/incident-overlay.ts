@@ -1,7 +1,7 @@
 // Incidents on the map (both engines, through MapEngine.setOverlays): one marker per incident, coloured by
 // status, sized by severity; overdue cases get a red halo so they stand out on a wall of markers; the open
 // case a white ring; the point being reported a pin. Pure (no DOM), tested in incident-overlay.spec.ts.
-import type { Incident, IncidentStatus } from '../../../tile-server/incidents/model.ts';
+import type { Incident, IncidentStatus } from '../../../layers/incidents/model.ts';
 import type { LonLat } from './engine.ts';
 import type { Marker, MarkerOverlay, Rgba } from './overlays.ts';
 

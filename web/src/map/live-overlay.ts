@@ -5,7 +5,7 @@
 // (overlays-2d.ts caches by object, overlays-3d.ts rebuilds by id), so a reading that does not change a
 // device's status costs nothing on the map, and a status change rebuilds one bucket, not the layer.
 // Pure (no DOM), tested in live-overlay.spec.ts.
-import type { DeviceKind, DeviceStatus } from '../../../tile-server/telemetry/model.ts';
+import type { DeviceKind, DeviceStatus } from '../../../layers/telemetry/model.ts';
 import type { LonLat } from './engine.ts';
 import type { GeometryOverlay, MapOverlay, Marker, MarkerOverlay, Rgba } from './overlays.ts';
 

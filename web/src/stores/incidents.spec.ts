@@ -1,6 +1,6 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Incident, Transition } from '../../../tile-server/incidents/model.ts';
+import type { Incident, Transition } from '../../../layers/incidents/model.ts';
 import {
   OPERATOR, actionsFor, actorFromSearch, incidentNear, judged, listUrl, liveUrl, urgencyCompare, useIncidentsStore,
   type BoardIncident, type LiveSocketLike,

@@ -11,8 +11,8 @@ import type { IncidentCategory, IncidentSource } from '../../../layers/incident-
 import {
   OPEN_STATUSES,
   type Actor, type Attachment, type Candidate, type Incident, type IncidentAction, type IncidentStatus, type Transition,
-} from '../../../tile-server/incidents/model.ts';
-import { allowedActions, TRANSITIONS } from '../../../tile-server/incidents/state-machine.ts';
+} from '../../../layers/incidents/model.ts';
+import { allowedActions, TRANSITIONS } from '../../../layers/incidents/state-machine.ts';
 import type { LonLat } from '../map/engine.ts';
 import { incidentOverlays } from '../map/incident-overlay.ts';
 import type { MapOverlay } from '../map/overlays.ts';

@@ -1,6 +1,6 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Alarm } from '../../../tile-server/telemetry/model.ts';
+import type { Alarm } from '../../../layers/telemetry/model.ts';
 import type { MarkerOverlay } from '../map/overlays.ts';
 import { mergeAlarms, needsResubscribe, padBbox, useTelemetryStore, viewBbox, type SocketLike } from './telemetry.ts';
 

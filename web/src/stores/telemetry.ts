@@ -4,7 +4,7 @@
 // Server side: tile-server/live-feed.ts + telemetry/live-telemetry.ts (feed), telemetry/api.ts (REST).
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { Alarm, DeviceKind, DeviceStatus, HealthSummary, Rule } from '../../../tile-server/telemetry/model.ts';
+import type { Alarm, DeviceKind, DeviceStatus, HealthSummary, Rule } from '../../../layers/telemetry/model.ts';
 import type { CameraView } from '../map/engine.ts';
 import { LiveOverlays, type FeedDevice } from '../map/live-overlay.ts';
 import type { MapOverlay } from '../map/overlays.ts';

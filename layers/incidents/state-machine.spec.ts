@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getIncidentCategory, INCIDENT_CATEGORIES } from '../../layers/incident-categories.ts';
+import { getIncidentCategory, INCIDENT_CATEGORIES } from '../incident-categories.ts';
 import { INCIDENT_ACTIONS, INCIDENT_STATUSES, OPEN_STATUSES, type Actor, type Incident, type IncidentAction, type IncidentStatus } from './model.ts';
 import { allowedActions, deadlineFor, plan, STAGE_OF, stageLimitMs, TRANSITIONS, type PlanInput } from './state-machine.ts';
 

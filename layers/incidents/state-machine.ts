@@ -3,7 +3,7 @@
 // calls `plan`, and writes with a version check, so the same rules hold on SQLite and PostgreSQL and under
 // concurrent requests. The loop and its time limits follow 数字城管 practice (GB/T 30428.1 工作流程:
 // 信息收集 → 案卷建立 → 任务派遣 → 任务处理 → 处理反馈 → 核查结案; CJJ/T 312 网格化 考核时限).
-import { getIncidentCategory } from '../../layers/incident-categories.ts';
+import { getIncidentCategory } from '../incident-categories.ts';
 import {
   INCIDENT_STATUSES, OPEN_STATUSES,
   type Actor, type Incident, type IncidentAction, type IncidentLevel, type IncidentStatus, type Transition,

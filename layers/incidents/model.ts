@@ -1,7 +1,7 @@
 // The incident (case) model of the closed loop, after 数字城管 / 网格化 practice (GB/T 30428, CJJ/T 312):
 // 信息采集 report → 立案 register → 派遣 dispatch → 处置 handle → 反馈 feedback → 核查 verify → 结案 close.
 // Shared by the state machine, both stores (SQLite, PostgreSQL), the HTTP API and the client (as JSON).
-import type { IncidentSource } from '../../layers/incident-categories.ts';
+import type { IncidentSource } from '../incident-categories.ts';
 
 /**
  * reported   信息采集: reported, waiting to be registered (or rejected, or merged as a duplicate)
