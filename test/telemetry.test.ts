@@ -141,7 +141,8 @@ for (const combo of COMBOS) {
       expect(alarms).toHaveLength(2);
       for (const al of alarms) expect(al.incidentId, `alarm ${al.id} has an incident`).toBeTruthy();
       const board = (await getJson(srv.url, '/api/incidents?category=1102&limit=1000')).items;
-      for (const al of alarms) expect(board.find((i: { id: string }) => i.id === al.incidentId)).toMatchObject({ source: 'sensor', category: '1102' });
+      // 二级 alarm (level 2) → incident severity 3: alarm levels count 1 as most severe, incidents count 4.
+      for (const al of alarms) expect(board.find((i: { id: string }) => i.id === al.incidentId)).toMatchObject({ source: 'sensor', category: '1102', severity: 5 - al.severity });
 
       // The condition seen again: the same alarm (a repeat), not a second incident.
       await send('water_level', a, 4.4);

@@ -64,6 +64,7 @@ export interface Rule {
   /** Device kind the rule applies to. */
   kind: DeviceKind;
   type: RuleType;
+  /** Alarm level after 一级…四级告警: 1 is the most severe (the opposite of incident severity, where 4 is critical). */
   severity: 1 | 2 | 3 | 4;
   enabled: boolean;
   /**

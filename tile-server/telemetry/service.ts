@@ -112,7 +112,7 @@ export async function startTelemetry(opts: TelemetryOptions, deps: TelemetryDeps
     const description = `${a.message}（设备 ${a.deviceId}，规则 ${a.ruleId}，告警 ${a.id}）`.slice(0, 2000);
     const p = deps.incidents
       .then((svc) => svc.create(
-        { lon: a.lon, lat: a.lat, category, title, description, source: a.kind === 'camera' ? 'camera' : 'sensor', severity: a.severity },
+        { lon: a.lon, lat: a.lat, category, title, description, source: a.kind === 'camera' ? 'camera' : 'sensor', severity: incidentSeverity(a.severity) },
         { id: 'rules', role: 'system', name: '物联告警规则' },
         { idempotencyKey: `alarm-${a.id}` },
       ))
@@ -198,4 +198,9 @@ export async function startTelemetry(opts: TelemetryOptions, deps: TelemetryDeps
       await store.close().catch(() => {});
     })()),
   };
+}
+
+/** Alarm levels count 一级 (1) as the most severe; incident severity counts 4 as critical. */
+export function incidentSeverity(alarmLevel: 1 | 2 | 3 | 4): 1 | 2 | 3 | 4 {
+  return (5 - alarmLevel) as 1 | 2 | 3 | 4;
 }
