@@ -120,3 +120,46 @@ describe('malformed payloads are errors, never throws', () => {
     expect(parsePayload('patrol', 'p', big.subarray(33, 33 + inner.length), 9)).toEqual({ deviceId: 'p', kind: 'patrol', ts: 3, value: 4, lon: 1, lat: 2, receivedAt: 9 });
   });
 });
+
+describe('compact JSON read from the bytes', () => {
+  // The byte-level reader must give exactly the doubles JSON.parse gives, and leave everything it does not
+  // handle to the general path (same results, same errors).
+  it('agrees with JSON.parse on seeded numbers of every length, sign and exponent', () => {
+    const rng = createRng(7).fork('fast-json');
+    const texts: string[] = [];
+    for (let k = 0; k < 1500; k++) {
+      const digits = 1 + Math.floor(rng.next() * 18);
+      const scale = Math.floor(rng.next() * 12);
+      const v = (rng.next() < 0.3 ? -1 : 1) * Math.floor(rng.next() * 10 ** digits) / 10 ** scale;
+      const forms = [String(v), v.toFixed(scale), v.toExponential(4), String(rng.next() * 1000)];
+      for (const f of forms) texts.push(`{"v":1,"ts":${1_780_000_000_000 + k},"value":${f}}`);
+    }
+    texts.push('{"ts":0,"value":-0}', '{"value":0.1,"ts":5e3}', '{"ts":1,"value":2,"lon":120.123456789012,"lat":31.98765}');
+    for (const t of texts) {
+      const o = JSON.parse(t);
+      const r = parsePayload('noise', 'n', json(t), 1);
+      expect(r, t).toEqual({ deviceId: 'n', kind: 'noise', ts: o.ts, value: o.value, ...(o.lon === undefined ? {} : { lon: o.lon, lat: o.lat }), receivedAt: 1 });
+      expect(Object.is((r as { value: number }).value, o.value), t).toBe(true);
+    }
+  });
+
+  it.each([
+    ['{"ts":1,"value":01}', 'not valid JSON'],
+    ['{"ts":1,"value":1.}', 'not valid JSON'],
+    ['{"ts":1,"value":-}', 'not valid JSON'],
+    ['{"ts":1,"value":2,}', 'not valid JSON'],
+    ['{"ts":1,"value":2}x', 'not valid JSON'],
+    ['{"v":2,"ts":1,"value":2}', 'unsupported payload version'],
+    ['{"ts":1,"value":1e999}', 'value must be a finite number'],
+    ['{"ts":1,"value":2,"lon":120}', 'lon and lat must be given together'],
+    ['{"ts":1}', 'needs a number "value"'],
+  ])('sends %s to the general path: %s', (text, why) => {
+    const r = parsePayload('noise', 'n', json(text), 1);
+    expect('error' in r && r.error).toContain(why);
+  });
+
+  it('takes duplicate keys and whitespace the way JSON.parse does', () => {
+    expect(parsePayload('noise', 'n', json('{"ts":1,"value":2,"value":3}'), 1)).toMatchObject({ value: 3 });
+    expect(parsePayload('noise', 'n', json('{ "ts": 1, "value": 2 }'), 1)).toMatchObject({ ts: 1, value: 2 });
+  });
+});

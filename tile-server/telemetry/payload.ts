@@ -38,9 +38,12 @@ const utf8Enc = new TextEncoder();
 /** `onemap/telemetry/{kind}/{deviceId}` → its parts; null for any other topic or an unknown kind. */
 export function parseTopic(topic: string): { kind: DeviceKind; deviceId: string } | null {
   if (!topic.startsWith(TOPIC_PREFIX + '/')) return null;
-  const rest = topic.slice(TOPIC_PREFIX.length + 1).split('/');
-  if (rest.length !== 2) return null;
-  const [kind, deviceId] = rest;
+  // indexOf instead of split: this runs for every message.
+  const from = TOPIC_PREFIX.length + 1;
+  const slash = topic.indexOf('/', from);
+  if (slash < 0 || topic.indexOf('/', slash + 1) >= 0) return null;
+  const kind = topic.slice(from, slash);
+  const deviceId = topic.slice(slash + 1);
   if (!kindSet.has(kind)) return null;
   if (deviceId.length === 0 || deviceId.length > MAX_DEVICE_ID || /[+#\u0000]/.test(deviceId)) return null;
   return { kind: kind as DeviceKind, deviceId };
@@ -72,7 +75,86 @@ function parseBinary(bytes: Uint8Array): Body | { error: string } {
   return lon === undefined ? { ts, value } : { ts, value, lon, lat };
 }
 
+// The fast path for the form devices and encodeJson send: a flat object of known numeric fields, no
+// whitespace, e.g. {"v":1,"ts":1780000000000,"value":2.345}. Read straight from the bytes — no UTF-8 decode,
+// no JSON.parse, no intermediate object. Anything else (whitespace, other keys, strings, duplicates, exotic
+// numbers) returns null and takes the general path below, so results and error messages are unchanged.
+const K_V = 1, K_TS = 2, K_VALUE = 4, K_LON = 8, K_LAT = 16;
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+let numEnd = 0;
+
+/** A JSON number at bytes[i…] (strict RFC 8259 grammar), its end in numEnd; NaN when it is not one. */
+function readNumber(b: Uint8Array, i: number): number {
+  const start = i;
+  let neg = false;
+  if (b[i] === 0x2d) { neg = true; i++; }
+  if (i >= b.length) return NaN;
+  let mant = 0, digits = 0, scale = 0;
+  if (b[i] === 0x30) { i++; if (b[i] >= 0x30 && b[i] <= 0x39) return NaN; } // no leading zeros
+  else if (b[i] >= 0x31 && b[i] <= 0x39) { while (b[i] >= 0x30 && b[i] <= 0x39) { mant = mant * 10 + (b[i] - 0x30); digits++; i++; } }
+  else return NaN;
+  if (b[i] === 0x2e) {
+    i++;
+    if (!(b[i] >= 0x30 && b[i] <= 0x39)) return NaN;
+    while (b[i] >= 0x30 && b[i] <= 0x39) { mant = mant * 10 + (b[i] - 0x30); digits++; scale++; i++; }
+  }
+  let exotic = false;
+  if (b[i] === 0x65 || b[i] === 0x45) { // exponent: valid JSON, but left to Number() below
+    i++;
+    if (b[i] === 0x2b || b[i] === 0x2d) i++;
+    if (!(b[i] >= 0x30 && b[i] <= 0x39)) return NaN;
+    while (b[i] >= 0x30 && b[i] <= 0x39) i++;
+    exotic = true;
+  }
+  numEnd = i;
+  // Exact when the digits fit a double's 53-bit mantissa and 10^scale is exact (≤ 1e22): one correctly rounded
+  // division (Clinger 1990, "How to read floating point numbers accurately"), the same double JSON.parse gives.
+  if (!exotic && digits <= 15 && scale <= 22) { const v = scale ? mant / POW10[scale] : mant; return neg ? -v : v; }
+  let s = '';
+  for (let k = start; k < i; k++) s += String.fromCharCode(b[k]);
+  return Number(s);
+}
+
+function parseJsonFast(b: Uint8Array): Body | null {
+  const n = b.length;
+  if (b[0] !== 0x7b || b[n - 1] !== 0x7d) return null;
+  let i = 1, seen = 0;
+  let ts = NaN, value = NaN, lon: number | undefined, lat: number | undefined;
+  for (;;) {
+    if (b[i] !== 0x22) return null;
+    // Keys: v, ts, value, lon, lat (each once).
+    let key = 0, klen = 0;
+    const c = b[i + 1];
+    if (c === 0x76 && b[i + 2] === 0x22) { key = K_V; klen = 1; }
+    else if (c === 0x74 && b[i + 2] === 0x73 && b[i + 3] === 0x22) { key = K_TS; klen = 2; }
+    else if (c === 0x76 && b[i + 2] === 0x61 && b[i + 3] === 0x6c && b[i + 4] === 0x75 && b[i + 5] === 0x65 && b[i + 6] === 0x22) { key = K_VALUE; klen = 5; }
+    else if (c === 0x6c && b[i + 2] === 0x6f && b[i + 3] === 0x6e && b[i + 4] === 0x22) { key = K_LON; klen = 3; }
+    else if (c === 0x6c && b[i + 2] === 0x61 && b[i + 3] === 0x74 && b[i + 4] === 0x22) { key = K_LAT; klen = 3; }
+    else return null;
+    if (seen & key) return null;
+    seen |= key;
+    i += klen + 2;
+    if (b[i] !== 0x3a) return null;
+    const x = readNumber(b, i + 1);
+    if (Number.isNaN(x)) return null;
+    i = numEnd;
+    if (key === K_V) { if (x !== PAYLOAD_VERSION) return null; }
+    else if (key === K_TS) ts = x;
+    else if (key === K_VALUE) value = x;
+    else if (key === K_LON) lon = x;
+    else lat = x;
+    if (b[i] === 0x2c) { i++; continue; }
+    if (b[i] === 0x7d && i === n - 1) break;
+    return null;
+  }
+  if (!(seen & K_TS) || !(seen & K_VALUE)) return null;
+  if (checkBody(ts, value, lon, lat) !== null) return null;
+  return lon === undefined ? { ts, value } : { ts, value, lon, lat };
+}
+
 function parseJson(bytes: Uint8Array): Body | { error: string } {
+  const fast = parseJsonFast(bytes);
+  if (fast) return fast;
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -107,7 +189,10 @@ export function parsePayload(kind: DeviceKind, deviceId: string, bytes: Uint8Arr
   if (bytes.length > MAX_PAYLOAD_BYTES) return { error: `payload is ${bytes.length} bytes; the limit is ${MAX_PAYLOAD_BYTES}` };
   const body = bytes[0] === BINARY_MAGIC ? parseBinary(bytes) : parseJson(bytes);
   if ('error' in body) return body;
-  return { deviceId, kind, ...body, receivedAt };
+  // Built field by field (not spread): one per message.
+  return body.lon === undefined
+    ? { deviceId, kind, ts: body.ts, value: body.value, receivedAt }
+    : { deviceId, kind, ts: body.ts, value: body.value, lon: body.lon, lat: body.lat, receivedAt };
 }
 
 /** The JSON form, with `"v": 1`. */

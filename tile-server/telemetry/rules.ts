@@ -238,28 +238,29 @@ export function driftSlope(rule: Rule, st: SubhealthState): number | null {
  *  (drift with hysteresis: below half the limit). */
 export function checkSubhealth(rule: Rule, st: SubhealthState, now: number, lastTs: number | null, unit = ''): Verdict {
   const p = rule.params;
-  const reasons: string[] = [];
-  const keys: string[] = [];
+  // Runs on every reading of every device; the usual answer is "healthy", so the lists are made only when needed.
+  let reasons: string[] | null = null;
+  let keys: string[] | null = null;
   const flaps = num(p, 'flapsPerHour');
   if (flaps !== undefined) {
     while (st.flaps.length > 0 && st.flaps[0] < now - HOUR) st.flaps.shift();
-    if (st.flaps.length >= flaps) { reasons.push(`频繁跳变：1 小时内 ${st.flaps.length} 次`); keys.push('flap'); }
+    if (st.flaps.length >= flaps) { (reasons ??= []).push(`频繁跳变：1 小时内 ${st.flaps.length} 次`); (keys ??= []).push('flap'); }
   }
   const stuck = num(p, 'stuckMinutes');
   if (stuck !== undefined && lastTs !== null && st.runCount >= 3 && lastTs - st.runSince >= stuck * 60_000) {
-    reasons.push(`数值卡滞：${Math.round((lastTs - st.runSince) / 60_000)} 分钟恒为 ${fmt(st.runValue)}${unit}`);
-    keys.push('stuck');
+    (reasons ??= []).push(`数值卡滞：${Math.round((lastTs - st.runSince) / 60_000)} 分钟恒为 ${fmt(st.runValue)}${unit}`);
+    (keys ??= []).push('stuck');
   }
   const drift = num(p, 'driftPerHour');
   if (drift !== undefined) {
     const slope = driftSlope(rule, st);
     const limit = st.active && st.reasonKey.includes('drift') ? drift / 2 : drift;
-    if (slope !== null && Math.abs(slope) > limit) { reasons.push(`漂移：每小时 ${fmt(slope)}${unit}`); keys.push('drift'); }
+    if (slope !== null && Math.abs(slope) > limit) { (reasons ??= []).push(`漂移：每小时 ${fmt(slope)}${unit}`); (keys ??= []).push('drift'); }
   }
-  if (reasons.length > 0) {
+  if (reasons !== null) {
     const reason = reasons.join('；');
     const was = st.active;
-    const key = keys.join('+');
+    const key = keys!.join('+');
     // Re-checked on every tick: only a change of criterion is news, not that it still holds.
     st.reason = reason;
     if (was && st.reasonKey === key) return null;

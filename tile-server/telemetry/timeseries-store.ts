@@ -81,6 +81,9 @@ function alarmWhere(f: { since?: number; status?: string }, ph: (i: number) => s
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args };
 }
 
+/** Readings per multi-row SQLite INSERT (5 parameters each; well under SQLITE_MAX_VARIABLE_NUMBER = 32766). */
+const SQLITE_ROWS = 200;
+
 // ---------------------------------------------------------------------------------------------------------
 function openSqlite(file: string): TimeSeriesStore {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -105,10 +108,23 @@ function openSqlite(file: string): TimeSeriesStore {
     CREATE TABLE IF NOT EXISTS rules (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL, saved_at INTEGER NOT NULL) STRICT;
     PRAGMA user_version = ${TELEMETRY_SCHEMA_VERSION};
   `);
-  const ins = db.prepare(`INSERT OR IGNORE INTO readings (device_id, ts, value, lon, lat) VALUES (?, ?, ?, ?, ?)`);
+  // Multi-row statements: one run() per SQLITE_ROWS readings instead of one per reading, which saves better-sqlite3's
+  // per-call cost (argument marshalling, statement reset): 200k readings in 5000-row batches took ~855 ms of CPU
+  // one row at a time and ~725 ms this way (2026-11-29). The rest is the two B-trees (key and ts index).
+  const rowsSql = (k: number) => `INSERT OR IGNORE INTO readings (device_id, ts, value, lon, lat) VALUES ${Array.from({ length: k }, () => '(?, ?, ?, ?, ?)').join(', ')}`;
+  const ins = db.prepare(rowsSql(1));
+  const insMany = db.prepare(rowsSql(SQLITE_ROWS));
+  const args: unknown[] = new Array(SQLITE_ROWS * 5);
   const appendTx = db.transaction((batch: Reading[]) => {
-    let added = 0;
-    for (const r of batch) added += ins.run(r.deviceId, Math.round(r.ts), r.value, r.lon ?? null, r.lat ?? null).changes;
+    let added = 0, i = 0;
+    for (; i + SQLITE_ROWS <= batch.length; i += SQLITE_ROWS) {
+      for (let j = 0, k = 0; j < SQLITE_ROWS; j++) {
+        const r = batch[i + j];
+        args[k++] = r.deviceId; args[k++] = Math.round(r.ts); args[k++] = r.value; args[k++] = r.lon ?? null; args[k++] = r.lat ?? null;
+      }
+      added += insMany.run(args).changes;
+    }
+    for (; i < batch.length; i++) { const r = batch[i]; added += ins.run(r.deviceId, Math.round(r.ts), r.value, r.lon ?? null, r.lat ?? null).changes; }
     return added;
   });
   const rangeQ = db.prepare(`SELECT ts, value, lon, lat FROM (SELECT ts, value, lon, lat FROM readings WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC LIMIT ?) ORDER BY ts`);
