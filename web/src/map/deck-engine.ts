@@ -183,11 +183,21 @@ export const createDeckEngine: EngineFactory = async (init) => {
   let picking = false;
   function pickAt(x: number, y: number): PickingInfo | null {
     picking = true;
+    deck.setProps({ _pickable: true });
     try {
       return deck.pickObject({ x, y, radius: 6 });
     } finally {
       picking = false;
+      deck.setProps({ _pickable: false });
     }
+  }
+
+  /** A tile's fill sub-layer (`tiles-{tileset}-{x}-{y}-{z}-polygons-fill`) of a tileset with no visible
+   *  fill: kept for picking (clicks inside a town find it), left out of the frames on screen. */
+  const FILL_SUBLAYER = /^tiles-([a-z]+)-.*-polygons-fill$/;
+  function pickOnlyFill(id: string): boolean {
+    const m = FILL_SUBLAYER.exec(id);
+    return !!m && styleCache.get(m[1] as Tileset)?.filled === false;
   }
 
   // ---- the Deck
@@ -202,13 +212,22 @@ export const createDeckEngine: EngineFactory = async (init) => {
     // click; on software WebGL (headless test browsers, old wall PCs) picking alone takes 0.4–2.5 s, so
     // clicks were lost. A press that moves more than a few pixels is still a drag.
     eventRecognizerOptions: { click: { time: 10_000 } },
-    layerFilter: ({ isPicking }) => !isPicking || picking,
+    layerFilter: ({ layer, isPicking }) => (isPicking ? picking : !pickOnlyFill(layer.id)),
+    // And with no layer to draw, deck.gl's own passes would still clear the picking buffer and read it
+    // back: readPixels waits for the GPU to finish every frame queued so far, which on software WebGL
+    // stalled the page for about a second at the start of each drag. `_pickable: false` skips them
+    // altogether (pickAt turns it on for its own pass).
+    _pickable: false,
     getCursor: ({ isDragging, isHovering }) => (cursor === 'crosshair' ? 'crosshair' : isDragging ? 'grabbing' : isHovering ? 'pointer' : 'grab'),
     onViewStateChange: ({ viewState: next }) => {
+      const zoomChanged = (next as DeckViewState).zoom !== viewState.zoom;
       viewState = { ...(next as DeckViewState) };
       deck.setProps({ viewState });
       events.onViewChange(toCamera(viewState));
-      render();
+      // The layer list depends on the view only through the zoom (labels, outlines, clusters, min/max
+      // zooms): a pan keeps every layer as it is, so the list is not rebuilt (and re-diffed by deck.gl,
+      // layer by layer and tile by tile) on each pointer move of a drag.
+      if (zoomChanged) render();
       scheduleAddresses();
     },
     onClick: (clicked) => {
@@ -235,12 +254,15 @@ export const createDeckEngine: EngineFactory = async (init) => {
     return [e.clientX - r.left, e.clientY - r.top];
   }
   function onPointerMove(e: PointerEvent): void {
+    if (hoverTimer) { clearTimeout(hoverTimer); hoverTimer = null; }
+    // During a drag the map moves with the pointer: the place under it (the readout) stays the same,
+    // and measuring the container on every move forced a layout per event while the map pans.
+    if (e.buttons !== 0) return;
     const [x, y] = pointerAt(e);
     const vp = deck.getViewports()[0];
     const ll = vp ? vp.unproject([x, y]) : null;
     events.onPointer(ll && Number.isFinite(ll[0]) && Number.isFinite(ll[1]) ? [ll[0], ll[1]] : null);
-    if (hoverTimer) clearTimeout(hoverTimer);
-    if (e.buttons !== 0 || e.pointerType === 'touch' || cursor === 'crosshair') return;
+    if (e.pointerType === 'touch' || cursor === 'crosshair') return;
     hoverTimer = setTimeout(() => {
       hoverTimer = null;
       const info = pickAt(x, y);
@@ -254,6 +276,12 @@ export const createDeckEngine: EngineFactory = async (init) => {
     events.onPointer(null);
     if (hover) { hover = null; events.onHover(null); render(); }
   }
+  // A press starts a drag or a click: a hover pick still pending from the move before it would run in
+  // the middle of the drag (and a click picks for itself).
+  function onPointerDown(): void {
+    if (hoverTimer) { clearTimeout(hoverTimer); hoverTimer = null; }
+  }
+  container.addEventListener('pointerdown', onPointerDown, { passive: true, capture: true });
   container.addEventListener('pointermove', onPointerMove, { passive: true });
   container.addEventListener('pointerleave', onPointerLeave, { passive: true });
 
@@ -533,6 +561,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
     destroy() {
       destroyed = true;
       if (hoverTimer) clearTimeout(hoverTimer);
+      container.removeEventListener('pointerdown', onPointerDown, { capture: true });
       container.removeEventListener('pointermove', onPointerMove);
       container.removeEventListener('pointerleave', onPointerLeave);
       addressAbort?.abort();

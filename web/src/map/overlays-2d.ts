@@ -34,6 +34,9 @@ function featuresOf(o: { geometries: GeoJSON.Geometry[] }): GeoJSON.Feature[] {
 export function overlayLayers2d(overlays: readonly MapOverlay[], where: 'below' | 'above'): Layer[] {
   const out: Layer[] = [];
   for (const o of overlays) {
+    // An empty overlay (no live devices in view yet, an analysis with no result) adds no layer: each
+    // layer costs a draw pass per frame.
+    if ((o.kind === 'markers' && !o.markers.length) || (o.kind === 'geometries' && !o.geometries.length)) continue;
     if (o.kind === 'grid') {
       if (where !== 'below') continue;
       const [w, s, e, n] = o.bounds;
