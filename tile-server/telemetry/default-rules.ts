@@ -39,7 +39,8 @@ export function defaultRules(): Rule[] {
     thr('air_quality.bad', 'air_quality', '空气重度污染', 4, { above: 150, hysteresis: 10 }),
     thr('rain.heavy', 'rain', '短时强降雨', 3, { above: 30, hysteresis: 5 }),
     thr('camera.novideo', 'camera', '视频信号丢失', 3, { below: 0.5, hysteresis: 0 }),
-    { id: 'patrol.geofence', name: '巡逻力量离开责任网格', kind: 'patrol', type: 'geofence', severity: 4, enabled: true, params: { scope: 'own_grid', confirm: 2 }, incidentCategory: null },
+    // Patrol units are based at a town's station and cover the town; scope 'own_grid' suits units bound to one grid.
+    { id: 'patrol.geofence', name: '巡逻力量离开责任镇街', kind: 'patrol', type: 'geofence', severity: 4, enabled: true, params: { scope: 'own_town', confirm: 2 }, incidentCategory: null },
   ];
   for (const kind of [...SENSOR_KINDS, 'camera', 'patrol'] as DeviceKind[]) {
     rules.push({ id: `${kind}.silence`, name: `${KIND_ZH[kind]}设备离线`, kind, type: 'silence', severity: 3, enabled: true, params: { intervals: 3, intervalSeconds: 60 }, incidentCategory: null });

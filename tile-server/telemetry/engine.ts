@@ -10,7 +10,7 @@ import type { Alarm, DeviceInfo, DeviceKind, DeviceState, DeviceStatus, HealthSu
 import { SENSOR_KINDS } from '../../layers/telemetry/model.ts';
 import {
   checkSilence, checkSubhealth, newGeofenceState, newRateState, newSubhealthState, newThresholdState, noteFlap, observeSubhealth,
-  stepGeofence, stepRate, stepThreshold, validateRules, type GeofenceState, type RateState, type SubhealthState, type ThresholdState, type Verdict,
+  insideScope, stepGeofence, stepRate, stepThreshold, validateRules, type GeofenceState, type RateState, type SubhealthState, type ThresholdState, type Verdict,
 } from './rules.ts';
 import type { TimeSeriesPoint, TimeSeriesStore } from './timeseries-store.ts';
 
@@ -298,12 +298,12 @@ export async function openTelemetryEngine(opts: TelemetryEngineOptions): Promise
     if (r.lon === undefined || r.lat === undefined || !Number.isFinite(r.lon) || !Number.isFinite(r.lat)) return;
     if (locate) {
       const here = locate(r.lon, r.lat);
-      apply(d, rule, stepGeofence(rule, stateOf(d, rule) as GeofenceState, here !== null && here === d.info.gridCode, here), r.receivedAt, out);
+      apply(d, rule, stepGeofence(rule, stateOf(d, rule) as GeofenceState, insideScope(rule, d.info.gridCode, here), here), r.receivedAt, out);
     } else if (opts.adminAt && !d.geoBusy) {
       d.geoBusy = true;
       opts.adminAt(r.lon, r.lat).then((res) => {
         const g = res.grid?.code ?? null;
-        d.geo = { inside: g !== null && g === d.info.gridCode, grid: g, fresh: true };
+        d.geo = { inside: insideScope(rule, d.info.gridCode, g), grid: g, fresh: true };
       }, (e: Error) => log(`geofence lookup failed for ${d.info.id}: ${e.message}`)).finally(() => { d.geoBusy = false; });
     }
   }

@@ -8,7 +8,7 @@ import { openTelemetryEngine } from './engine.ts';
 import type { DeviceInfo, Reading, Rule } from '../../layers/telemetry/model.ts';
 import {
   checkSilence, checkSubhealth, newGeofenceState, newRateState, newSubhealthState, newThresholdState, noteFlap, observeSubhealth,
-  RuleError, stepGeofence, stepRate, stepThreshold, validateRules, type Verdict,
+  RuleError, insideScope, stepGeofence, stepRate, stepThreshold, validateRules, type Verdict,
 } from './rules.ts';
 import { openTimeSeriesStore } from './timeseries-store.ts';
 
@@ -109,6 +109,15 @@ describe('geofence', () => {
     const st = newGeofenceState();
     const seq: [boolean, string | null][] = [[true, 'A'], [false, 'B'], [true, 'A'], [false, 'B'], [false, 'B'], [false, null], [true, 'A']];
     expect(actions(seq.map(([inside, g]) => stepGeofence(r, st, inside, g)))).toBe('- - - - raise repeat clear');
+  });
+  it('own_town counts every grid of the unit’s town as inside; own_grid only its grid', () => {
+    const town = rule('geofence', { scope: 'own_town', confirm: 2 }, 'patrol');
+    const grid = rule('geofence', { scope: 'own_grid', confirm: 2 }, 'patrol');
+    expect(insideScope(town, '320581003210002', '320581003215001')).toBe(true);
+    expect(insideScope(town, '320581003210002', '320581104203001')).toBe(false);
+    expect(insideScope(grid, '320581003210002', '320581003215001')).toBe(false);
+    expect(insideScope(grid, '320581003210002', '320581003210002')).toBe(true);
+    expect(insideScope(town, '320581003210002', null)).toBe(false);
   });
 });
 

@@ -34,7 +34,7 @@ export const RULE_PARAMS: Record<RuleType, Record<string, ParamSpec>> = {
     driftWindowHours: { type: 'number', min: 0.1, max: 168 },
   },
   geofence: {
-    scope: { type: 'string', enum: ['own_grid'], required: true },
+    scope: { type: 'string', enum: ['own_grid', 'own_town'], required: true },
     /** Consecutive readings outside before raising (default 2): a patrol on a boundary road would flap. */
     confirm: { type: 'number', min: 1, max: 100, integer: true },
   },
@@ -185,15 +185,22 @@ export function checkSilence(rule: Rule, active: boolean, lastReceivedAt: number
 }
 
 /** Geofence: `inside` is whether the position lies in the unit's own grid. */
+/** Whether a unit whose own grid is `own` is inside its area at grid `here`: the grid itself, or its town
+ *  (the first 9 digits of a grid code) for `scope: 'own_town'` — police patrols cover a town, not one grid. */
+export function insideScope(rule: Rule, own: string | null, here: string | null): boolean {
+  if (here === null || own === null) return false;
+  return rule.params.scope === 'own_town' ? here.slice(0, 9) === own.slice(0, 9) : here === own;
+}
+
 export function stepGeofence(rule: Rule, st: GeofenceState, inside: boolean, gridHere: string | null): Verdict {
   const confirm = num(rule.params, 'confirm') ?? 2;
   if (inside) {
     st.outside = 0;
-    if (st.active) { st.active = false; return { action: 'clear', value: null, message: `${rule.name}：已返回责任网格` }; }
+    if (st.active) { st.active = false; return { action: 'clear', value: null, message: `${rule.name}：已返回责任区域` }; }
     return null;
   }
   st.outside++;
-  const msg = `${rule.name}：离开责任网格${gridHere ? `，现在 ${gridHere}` : '，不在任何网格内'}`;
+  const msg = `${rule.name}：离开责任区域${gridHere ? `，现在在网格 ${gridHere}` : '，不在任何网格内'}`;
   if (st.active) return { action: 'repeat', value: null, message: msg };
   if (st.outside >= confirm) { st.active = true; return { action: 'raise', value: null, message: msg }; }
   return null;
