@@ -1,4 +1,4 @@
-// An in-process fake GeoServer driven by GeoServer's own REST documents (../../../shared/geoserver-rest-api/,
+// An in-process fake GeoServer driven by GeoServer's own REST documents (a copy of shared/geoserver-rest-api in test/fixtures/geoserver-rest-api/,
 // Swagger 2.0). Every request is checked against them: an undeclared path answers 400, an undeclared
 // method (or one the documents list only as 405) 405, an undeclared or mistyped query parameter 400, a
 // body content type outside `consumes` 415 — each recorded in `violations`, which the suite asserts empty.
@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CONTRACT_DIR = new URL('../../../shared/geoserver-rest-api/', import.meta.url).pathname;
+export const CONTRACT_DIR = new URL('../fixtures/geoserver-rest-api/', import.meta.url).pathname;
 
 // ---- Minimal YAML reader ----------------------------------------------------------------------
 // No YAML parser is installed (js-yaml/yaml are absent from node_modules), so this reads the subset
