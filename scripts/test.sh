@@ -41,7 +41,11 @@ set -e
 node -e '
   const r = JSON.parse(require("fs").readFileSync(".tmp/vitest.json", "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
-  console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  // A file that fails before its tests run (import error, failing beforeAll) fails no test: say so.
+  const broken = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.every((a) => a.status !== "failed")).map((f) => f.name);
+  console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : "")
+    + (broken.length ? `; ${broken.length} test file(s) failed outside any test: ${broken.join(", ")}` : ""));
+  if (broken.length) process.exitCode = 1;
   if (r.numTotalTests === 0) { console.error("no tests ran"); process.exit(1); }
 ' || rc=1
 echo "total time $(( $(date +%s) - t0 ))s"
