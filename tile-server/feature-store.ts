@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAYERS, type LayerDef } from '../layers/catalog.ts';
-import { openFlatGeobuf, type FgbFile } from '../layers/formats/flatgeobuf.ts';
+import { encodeFlatGeobuf, openFlatGeobuf, type FgbFile } from '../layers/formats/flatgeobuf.ts';
 import { statFile } from './static.ts';
 import { geometryIntersectsBbox } from './bbox-intersects.ts';
 import { Lru } from './lru.ts';
@@ -13,12 +13,55 @@ import type { Bbox } from './params.ts';
 export class FeatureLayer {
   private file?: Promise<FgbFile>;
   private ids?: Map<string, number>;
+  private idsRevision = 0;
+  /** Where the effective (edited) data comes from once editing is wired (tile-server/editing/effective.ts). */
+  private source?: { file(layer: string): Promise<FgbFile>; revision(layer: string): number };
   /** Matches of recent bbox queries, so paging through one query does not refilter it per page. */
   private readonly queries = new Lru<string, Uint32Array>(32, 64 * 1024 * 1024, (a) => a.byteLength);
 
   constructor(readonly def: LayerDef, readonly path: string) {}
 
+  /** The data as served: the built file with the edits laid over it (just the built file while unedited). */
   open(): Promise<FgbFile> {
+    return this.source && this.source.revision(this.def.id) > 0 ? this.source.file(this.def.id) : this.base();
+  }
+
+  /** seq of the last edit of this layer (0: as built); part of ETags. */
+  revision(): number {
+    return this.source?.revision(this.def.id) ?? 0;
+  }
+
+  /** Serve the effective data from `source` (the edits' overlay). */
+  attach(source: { file(layer: string): Promise<FgbFile>; revision(layer: string): number }): void {
+    this.source = source;
+    this.invalidate();
+  }
+
+  /** Drops what was derived from the data (after an edit). */
+  invalidate(): void {
+    this.ids = undefined;
+    this.queries.clear();
+  }
+
+  private encoded?: { revision: number; bytes: Promise<Uint8Array> };
+
+  /**
+   * The effective data as a FlatGeobuf file (with its index, so range readers work), for /data/{id}.fgb
+   * after an edit; null while the layer is as built (the file on disk is served). Cached per revision.
+   */
+  async editedBytes(): Promise<{ bytes: Uint8Array; etag: string } | null> {
+    const revision = this.revision();
+    if (!revision) return null;
+    if (!this.encoded || this.encoded.revision !== revision) {
+      const bytes = this.open().then((f) => encodeFlatGeobuf([...f.features()], { layerName: this.def.id, fields: this.def.fields, description: this.def.title }));
+      this.encoded = { revision, bytes };
+      bytes.catch(() => { if (this.encoded?.bytes === bytes) this.encoded = undefined; });
+    }
+    return { bytes: await this.encoded.bytes, etag: `"${this.def.id}-r${revision}"` };
+  }
+
+  /** The built file as read from disk. */
+  base(): Promise<FgbFile> {
     this.file ??= readFile(this.path).then(
       (bytes) => openFlatGeobuf(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
     );
@@ -28,7 +71,7 @@ export class FeatureLayer {
 
   /** Indices (file order, ascending) of features whose geometry intersects `bbox`. */
   async match(bbox: Bbox): Promise<Uint32Array> {
-    const key = bbox.join(',');
+    const key = `${this.revision()}:${bbox.join(',')}`;
     const hit = this.queries.get(key);
     if (hit) return hit;
     const f = await this.open();
@@ -42,8 +85,10 @@ export class FeatureLayer {
 
   /** File index of the feature with this `id` property, or undefined. */
   async indexOf(id: string): Promise<number | undefined> {
+    const rev = this.revision();
     const f = await this.open();
-    if (!this.ids) {
+    if (!this.ids || this.idsRevision !== rev) {
+      this.idsRevision = rev;
       const ids = new Map<string, number>();
       let i = 0;
       for (const feat of f.features()) {

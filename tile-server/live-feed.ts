@@ -32,6 +32,8 @@ export type LiveMessage =
   | { type: 'hello'; at: number }
   | { type: 'incident'; op: 'created' | 'updated'; incident: Incident; transition: Transition }
   | { type: 'responder'; op: 'position'; id: string; lon: number; lat: number; at: number }
+  /** A layer was edited (issue 8): clients redraw tiles and data under `bbox` (revision busts their caches). */
+  | { type: 'layers'; op: 'changed'; layer: string; revision: number; ids: string[]; bbox: [number, number, number, number] | null }
   | ({ type: 'subscribed'; at: number } & TelemetrySubscription)
   | { type: 'error'; error: { code: string; message: string } };
 

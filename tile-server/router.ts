@@ -10,7 +10,10 @@ import { INCIDENT_ROUTES, IncidentApi } from './incidents/api.ts';
 import { TELEMETRY_ROUTES, TelemetryApi } from './telemetry/api.ts';
 import * as ogc from './ogc.ts';
 import { isSafeName, parseTarget } from './params.ts';
-import { sendFile, serveStatic, statFile } from './static.ts';
+import { sendBytes, sendFile, serveStatic, statFile } from './static.ts';
+import { EDIT_ROUTES, EditApi } from './editing/api.ts';
+import type { ImportApi } from './editing/import-api.ts';
+import type { PublishApi } from './geoserver/publish-api.ts';
 import { TileService, unknownTileset } from './tile-route.ts';
 import { buildTileJson } from './tilejson.ts';
 
@@ -32,6 +35,18 @@ export interface RouterContext {
   incidents?: Promise<IncidentApi>;
   /** Telemetry (/api/devices, /api/alarms, /api/device-health, /api/rules, /api/telemetry/stats); rejects when off (→ 503). */
   telemetry?: Promise<TelemetryApi>;
+  /** Layer editing (/api/layers, /api/audit); rejects when the edit store or service is unavailable (→ 503). */
+  editing?: Promise<EditApi>;
+  /** File import (POST /api/imports). */
+  imports?: Promise<ImportApi>;
+  /** Publishing to GeoServer (POST /api/publish). */
+  publish?: Promise<PublishApi>;
+}
+
+/** Writes editing takes: E1's routes under /api/layers (EditApi.acceptsMethod), POST /api/imports, POST /api/publish. */
+function editWrite(method: string, path: string): boolean {
+  if (path === '/api/imports' || path === '/api/publish') return method === 'POST';
+  return EditApi.acceptsMethod(method, path);
 }
 
 const ALLOW = 'GET, HEAD, OPTIONS';
@@ -50,6 +65,8 @@ const INCIDENT_PREFLIGHT = {
   'Access-Control-Expose-Headers': 'Location',
 };
 const RULES_PREFLIGHT = { ...INCIDENT_PREFLIGHT, Allow: 'GET, HEAD, PUT, OPTIONS', 'Access-Control-Allow-Methods': 'GET, HEAD, PUT, OPTIONS' };
+const EDIT_METHODS = 'GET, HEAD, POST, PUT, DELETE, OPTIONS';
+const EDIT_PREFLIGHT = { ...INCIDENT_PREFLIGHT, Allow: EDIT_METHODS, 'Access-Control-Allow-Methods': EDIT_METHODS, 'Access-Control-Allow-Headers': 'Content-Type, X-OneMap-Actor, If-None-Match, If-Match' };
 
 /** The origin the client used, for absolute links (TileJSON tiles, OGC links). Host is checked, never echoed raw. */
 export function originOf(req: IncomingMessage, fallback: string): string {
@@ -70,10 +87,16 @@ export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: S
         const parsePost = path === ADDRESS_PARSE_PATH || path === QUERY_PATH;
         const incidentPost = path.startsWith('/api/') && IncidentApi.acceptsPost(path);
         const telemetryPut = TelemetryApi.acceptsPut(path);
+        const editing = path.startsWith('/api/layers') || path === '/api/imports' || path === '/api/publish';
         if (method === 'OPTIONS') {
-          res.writeHead(204, telemetryPut ? RULES_PREFLIGHT : incidentPost || path.startsWith('/api/incidents') ? INCIDENT_PREFLIGHT
+          res.writeHead(204, editing ? EDIT_PREFLIGHT : telemetryPut ? RULES_PREFLIGHT : incidentPost || path.startsWith('/api/incidents') ? INCIDENT_PREFLIGHT
             : parsePost ? { ...PREFLIGHT, Allow: 'POST, OPTIONS', 'Access-Control-Allow-Methods': 'POST, OPTIONS' } : PREFLIGHT);
           res.end();
+          return;
+        }
+        if (editing && editWrite(method ?? '', path)) {
+          const out = route(ctx, req, res, false);
+          if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
         }
         if (method === 'PUT' && telemetryPut) {
@@ -140,7 +163,7 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
         const id = s[1].slice(0, -4);
         const layer = isSafeName(id) ? ctx.layers.get(id) : undefined;
         if (!layer) throw unknownLayer(id, ctx);
-        return dataFile(req, res, layer.path, 'application/flatgeobuf', head);
+        return layerData(req, res, layer, head);
       }
       throw noRoute('/data/{layer}.fgb');
     case 'terrain':
@@ -157,6 +180,9 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
       }
       if ((INCIDENT_ROUTES as readonly string[]).includes(s[1])) return incidentRoute(ctx, req, res, s, query, head);
       if ((TELEMETRY_ROUTES as readonly string[]).includes(s[1])) return telemetryRoute(ctx, req, res, s, query, head);
+      if ((EDIT_ROUTES as readonly string[]).includes(s[1])) return editRoute(ctx, req, res, s, query, head);
+      if (s[1] === 'imports' && s.length === 2) return importRoute(ctx, req, res, query);
+      if (s[1] === 'publish' && s.length === 2) return publishRoute(ctx, req, res, query);
       if (!ctx.address) throw noRoute('/tiles, /ogc, /data, /healthz');
       return ctx.address.handle(req, res, s, query, head);
     case 'ogc':
@@ -197,6 +223,45 @@ async function telemetryRoute(ctx: RouterContext, req: IncomingMessage, res: Ser
     throw new HttpError(503, 'telemetry_unavailable', `物联服务暂不可用：${(err as Error).message.slice(0, 300)}（见服务日志；需要 npm run data 生成的设备图层，MQTT_PORT 端口空闲或可连接的 MQTT_URL）。Telemetry is unavailable (see the server log): it needs the built device layers (npm run data) and a free MQTT_PORT or a reachable MQTT_URL.`, { 'Retry-After': '10' });
   }
   return api.handle(req, res, s, query, head);
+}
+
+/** Waits for an optional service; a failure to open it is a 503 that says why. */
+async function service<T>(p: Promise<T> | undefined, req: IncomingMessage, code: string, what: string): Promise<T> {
+  try {
+    if (!p) throw new Error('not configured');
+    return await p;
+  } catch (err) {
+    req.resume();
+    throw new HttpError(503, code, `${what}暂不可用：${(err as Error).message.slice(0, 300)}（见服务日志；编辑需要可写的 var/ 或可连接的 DATABASE_URL）。${code.replace(/_/g, ' ')} (see the server log): editing needs a writable var/ or a reachable DATABASE_URL.`, { 'Retry-After': '10' });
+  }
+}
+
+async function editRoute(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, s: string[], query: string, head: boolean): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD' && !editWrite(req.method ?? '', pathOf(req.url))) {
+    req.resume();
+    throw new HttpError(405, 'method_not_allowed', `此地址不支持 ${req.method}。Method ${req.method} not allowed on this path.`, { Allow: EDIT_METHODS });
+  }
+  const api = await service(ctx.editing, req, 'editing_unavailable', '图层编辑');
+  return api.handle(req, res, s, query, head);
+}
+
+async function importRoute(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+  if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', '导入请用 POST（请求体为文件）。Use POST with the file as the body.', { Allow: 'POST, OPTIONS' });
+  const api = await service(ctx.imports, req, 'import_unavailable', '数据导入');
+  return api.handle(req, res, query);
+}
+
+async function publishRoute(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+  if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', '发布请用 POST {"layer": "…"}。Use POST with {"layer": "…"}.', { Allow: 'POST, OPTIONS' });
+  const api = await service(ctx.publish, req, 'publish_unavailable', '发布到 GeoServer');
+  return api.handle(req, res, query);
+}
+
+/** /data/{id}.fgb: the built file while the layer is unedited, else its effective data (ETag by revision). */
+async function layerData(req: IncomingMessage, res: ServerResponse, layer: FeatureLayer, head: boolean): Promise<void> {
+  const edited = await layer.editedBytes();
+  if (!edited) return dataFile(req, res, layer.path, 'application/flatgeobuf', head);
+  sendBytes(req, res, edited.bytes, edited.etag, { contentType: 'application/flatgeobuf', cacheControl: 'public, max-age=0, must-revalidate', head });
 }
 
 function noRoute(expected: string): HttpError {

@@ -17,7 +17,14 @@ import { LiveHub } from './live-feed.ts';
 import { openEmbeddedStore } from './storage/embedded-store.ts';
 import type { SpatialStore } from './storage/spatial-store.ts';
 import { statFile } from './static.ts';
+import type { FgbFile } from '../layers/formats/flatgeobuf.ts';
 import { TileService } from './tile-route.ts';
+import { EffectiveLayers } from './editing/effective.ts';
+import { awaitingWrites, openEditing, SpatialEditQueue, type Editing } from './editing/open-editing.ts';
+import { TileOverlay } from './editing/tile-overlay.ts';
+import type { EditService } from './editing/service.ts';
+import type { ImportApi } from './editing/import-api.ts';
+import type { PublishApi } from './geoserver/publish-api.ts';
 import { DEFAULT_MQTT_PORT, MQTT_WS_PATH, startTelemetry, type TelemetryOptions, type TelemetryService } from './telemetry/service.ts';
 
 export interface ServerOptions {
@@ -46,6 +53,13 @@ export interface ServerOptions {
    * test's temp directory holds both), else ONEMAP_TELEMETRY_FILE or var/telemetry.sqlite.
    */
   telemetry?: false | TelemetryOptions;
+  /** SQLite file of the edit store when there is no edit database URL (default: edits.sqlite beside
+   *  `incidentDbFile` when that is given, else ONEMAP_EDITS_FILE or var/edits.sqlite). */
+  editDbFile?: string;
+  /** PostgreSQL for the edit store (undefined → EDIT_DATABASE_URL, else `databaseUrl`); null → the SQLite file. */
+  editDatabaseUrl?: string | null;
+  /** How often commits made by other processes (npm run import) are picked up; 0 = never. Default 2 s. */
+  editSyncIntervalMs?: number;
 }
 export interface RunningServer {
   url: string; port: number; close(): Promise<void>;
@@ -53,6 +67,8 @@ export interface RunningServer {
   incidents: Promise<IncidentService>;
   /** The telemetry service once started; rejects when it is off or could not start. */
   telemetry: Promise<TelemetryService>;
+  /** The edit service once the stored edits are replayed; rejects when editing is unavailable. */
+  editing: Promise<EditService>;
 }
 
 /**
@@ -70,7 +86,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const layers = await openFeatureLayers(opts.dataDir);
   const log = (msg: string) => console.error(`[tile-server] ${msg}`);
   const databaseUrl = opts.databaseUrl === undefined ? process.env.DATABASE_URL || null : opts.databaseUrl;
-  const store = await openStore(opts.dataDir, databaseUrl, log);
+  // Edits (issue 8) laid over the built data for every reader: feature API, /data, tiles, spatial queries.
+  const effective = new EffectiveLayers(opts.dataDir, layers);
+  for (const l of layers.values()) l.attach(effective);
+  const spatial = await openStore(opts.dataDir, databaseUrl, log, (id) => effective.file(id));
+  const writes = new SpatialEditQueue(spatial, log);
+  const store = spatial && awaitingWrites(spatial, () => writes.settled());
   const address = new AddressApi(opts.dataDir, log);
   const live = new LiveHub(log);
   const clock = opts.clock ?? Date.now;
@@ -84,8 +105,38 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   telemetry.catch((e: Error) => log(`物联服务不可用 telemetry unavailable: ${e.message}`));
   const telemetryApi = telemetry.then((t) => t.api);
   telemetryApi.catch(() => {});
+  const tiles = new TileService(archives);
+  tiles.setPatcher(new TileOverlay(effective));
+  const editUrl = opts.editDatabaseUrl === undefined ? process.env.EDIT_DATABASE_URL || databaseUrl : opts.editDatabaseUrl;
+  // Replayed before listening: a restarted server must not serve the built data as if nothing was edited.
+  const editing: Promise<Editing> = openEditing({
+    effective, writes, tiles, live, clock, log, databaseUrl: editUrl,
+    file: opts.editDbFile ?? (opts.incidentDbFile ? join(dirname(opts.incidentDbFile), 'edits.sqlite') : undefined),
+    syncIntervalMs: opts.editSyncIntervalMs,
+  });
+  editing.catch((e: Error) => log(`编辑服务不可用 editing unavailable: ${e.message}`));
+  await editing.catch(() => {});
+  const editService = editing.then((e) => e.service);
+  editService.catch(() => {});
+  const editApi = editing.then((e) => e.api);
+  editApi.catch(() => {});
+  const geocode = async (text: string) => {
+    const m = (await address.warm()).index.search(text, 1)[0];
+    return m ? { lon: m.lon, lat: m.lat, address: m.record.full } : null;
+  };
+  // Import (E3) and publish (E4) load with editing; each answers 503 on its own when unavailable.
+  const imports: Promise<ImportApi> = editing.then(async (e) => {
+    const { ImportApi } = await import('./editing/import-api.ts');
+    return new ImportApi({ service: e.service, view: effective, geocode });
+  });
+  imports.catch((e: Error) => log(`导入不可用 import unavailable: ${e.message}`));
+  const publish: Promise<PublishApi> = import('./geoserver/publish-api.ts').then(({ PublishApi }) => new PublishApi({ view: effective }));
+  publish.catch((e: Error) => log(`发布不可用 publish unavailable: ${e.message}`));
   const ctx = {
-    tiles: new TileService(archives),
+    tiles,
+    editing: editApi,
+    imports,
+    publish,
     // Built lazily on the first /api/address request (see address-api.ts for why not at start).
     address,
     query: store ? new QueryApi(store, address) : undefined,
@@ -124,6 +175,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     live.close();
     await telemetry.then((t) => t.close(), () => {});
     await incidents.then((i) => i.close(), () => {});
+    await editing.then((e) => e.close(), () => {});
     await store?.close().catch(() => {});
     throw err;
   }
@@ -155,6 +207,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     port,
     incidents: incidentService,
     telemetry,
+    editing: editService,
     close: () => (closing ??= (async () => {
       // Telemetry first: its last batch may still open incidents and push to the feed.
       await telemetry.then((t) => t.close(), () => {});
@@ -165,6 +218,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       });
       await Promise.all([...archives.values()].map((a) => a.close()));
       await incidents.then((i) => i.close(), () => {});
+      await editing.then((e) => e.close(), () => {});
       await store?.close();
     })()),
   };
@@ -246,10 +300,12 @@ async function openTelemetry(
  * names the host). The embedded store opens lazily and should not fail; if it does, tiles and the rest
  * are still served and the query routes answer 503.
  */
-async function openStore(dataDir: string, databaseUrl: string | null, log: (msg: string) => void): Promise<SpatialStore | null> {
+async function openStore(
+  dataDir: string, databaseUrl: string | null, log: (msg: string) => void, file: (layer: string) => Promise<FgbFile>,
+): Promise<SpatialStore | null> {
   if (!databaseUrl) {
     try {
-      return await openEmbeddedStore(dataDir, { log });
+      return await openEmbeddedStore(dataDir, { log, file });
     } catch (err) {
       log(`空间查询不可用 spatial store unavailable: ${(err as Error).message}`);
       return null;

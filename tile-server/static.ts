@@ -91,6 +91,46 @@ export function sendFile(req: IncomingMessage, res: ServerResponse, path: string
   stream.pipe(res);
 }
 
+/**
+ * Sends bytes held in memory like a file (ETag/304, one Range → 206, HEAD): a layer's effective data
+ * after edits (tile-server/editing/effective.ts), which exists only in memory.
+ */
+export function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Uint8Array, etag: string, opts: FileOptions): void {
+  const size = bytes.length;
+  const common: Record<string, string | number> = {
+    'Content-Type': opts.contentType,
+    'Cache-Control': opts.cacheControl,
+    'Accept-Ranges': 'bytes',
+    ETag: etag,
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Expose-Headers': 'ETag, Content-Range, Content-Length, Accept-Ranges',
+  };
+  if (etagMatches(req.headers['if-none-match'], etag)) {
+    res.writeHead(304, common);
+    res.end();
+    return;
+  }
+  const ifRange = req.headers['if-range'];
+  const range = ifRange !== undefined && ifRange !== etag ? null : parseRange(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    throw new HttpError(416, 'range_not_satisfiable', `请求的字节范围超出数据大小 ${size}。Requested range is outside the data (size ${size} bytes).`, {
+      'Content-Range': `bytes */${size}`,
+      'Accept-Ranges': 'bytes',
+    });
+  }
+  let start = 0;
+  let end = size - 1;
+  let status = 200;
+  if (range) {
+    ({ start, end } = range);
+    status = 206;
+    common['Content-Range'] = `bytes ${start}-${end}/${size}`;
+  }
+  common['Content-Length'] = size === 0 ? 0 : end - start + 1;
+  res.writeHead(status, common);
+  res.end(opts.head || size === 0 ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start + 1));
+}
+
 /** stat() that maps "absent or not a regular file" to null. */
 export async function statFile(path: string): Promise<Stats | null> {
   try {

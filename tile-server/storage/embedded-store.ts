@@ -14,7 +14,16 @@ import type { SpatialStore } from './spatial-store.ts';
 /** Point layers /api/lookup asks about (tile-server/query-api.ts lookupAt), warmed by `warm()`. */
 const LOOKUP_LAYERS = ['addresses', 'cameras', 'sensors', 'facilities', 'incidents'];
 
-export async function openEmbeddedStore(dataDir: string, opts: { log?(msg: string): void } = {}): Promise<SpatialStore> {
+export interface EmbeddedStoreOptions {
+  log?(msg: string): void;
+  /**
+   * Where a layer's data comes from: the effective (edited) file once editing is on
+   * (tile-server/editing/effective.ts `file`). Default: the built file in `dataDir`.
+   */
+  file?(layer: string): Promise<FgbFile>;
+}
+
+export async function openEmbeddedStore(dataDir: string, opts: EmbeddedStoreOptions = {}): Promise<SpatialStore> {
   const log = opts.log ?? (() => {});
   const present: string[] = [];
   for (const l of LAYERS) {
@@ -24,11 +33,12 @@ export async function openEmbeddedStore(dataDir: string, opts: { log?(msg: strin
   const indexes = new Map<string, Promise<LayerIndex>>();
   const admins = new Map<string, Promise<AdminLookup | null>>();
 
+  const source = opts.file;
   const openFile = (id: string): Promise<FgbFile> => {
     let p = files.get(id);
     if (!p) {
       const def = getLayer(id)!;
-      p = readFile(join(dataDir, def.fgb)).then((b) => openFlatGeobuf(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
+      p = source ? source(id) : readFile(join(dataDir, def.fgb)).then((b) => openFlatGeobuf(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
       p.catch(() => files.delete(id)); // a rebuilt file can be retried
       files.set(id, p);
     }
@@ -111,6 +121,13 @@ export async function openEmbeddedStore(dataDir: string, opts: { log?(msg: strin
       // One at a time: each build is synchronous, so requests still get served between them.
       for (const id of ['towns', 'villages', 'grids'] as const) await admin(id);
       for (const id of LOOKUP_LAYERS) if (present.includes(id)) await index(id);
+    },
+    async applyEdits(layer) {
+      // The effective file already holds the edits; what was built from the old one is dropped and
+      // rebuilt on next use (grids: ~2.9k polygons, well under a second). Only built layers are queried.
+      files.delete(layer);
+      indexes.delete(layer);
+      admins.delete(layer);
     },
     async close() { files.clear(); indexes.clear(); admins.clear(); },
   };

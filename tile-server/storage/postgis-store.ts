@@ -217,6 +217,35 @@ export async function openPostgisStore(databaseUrl: string, opts: PostgisStoreOp
       await pool.query('SELECT 1');
     },
 
+    async applyEdits(layerId, changes) {
+      // Layers the loader did not load stay unqueryable here (no table); nothing to do.
+      if (!loaded.has(layerId) || !changes.length) return;
+      const def = getLayer(layerId)!;
+      const t = tableName(def.id);
+      const cols = [...def.fields.map((f) => ident(f.name)), 'geom', 'geom_m'];
+      const insert = `INSERT INTO ${t} (${cols.join(', ')}) VALUES (${def.fields.map((_, i) => `$${i + 1}`).join(', ')}, ` +
+        `ST_GeomFromEWKB($${def.fields.length + 1}::bytea), ST_GeomFromEWKB($${def.fields.length + 2}::bytea))`;
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        // Delete then insert: idempotent, so the start-up replay of every stored edit can run after a reload.
+        await client.query(`DELETE FROM ${t} WHERE id = ANY($1::text[])`, [changes.map((c) => c.id)]);
+        for (const { id, feature } of changes) {
+          if (!feature) continue;
+          const p = feature.properties ?? {};
+          const values: unknown[] = def.fields.map((f) => (f.name === 'id' ? id : p[f.name] ?? null));
+          values.push(Buffer.from(encodeWkb(feature.geometry, SRID_WGS84)),
+            Buffer.from(encodeWkb(transformGeometry('EPSG:4326', 'EPSG:4549', feature.geometry), SRID_GK)));
+          await client.query(insert, values);
+        }
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
     async close() {
       await pool.end();
     },

@@ -1,6 +1,7 @@
 // The storage/query interface with two implementations: the embedded one (FlatGeobuf files + in-memory
 // indexes, `embedded-store.ts`) and PostGIS (`postgis-store.ts`, chosen when DATABASE_URL is set). The
 // HTTP API and the tests talk only to this; the same test suite runs against both.
+import type { EditFeature } from '../../layers/editing/model.ts';
 import type { AdminHit, FeatureHit, LayerQueryResult, NearestSpec, QuerySpec, TimeFilter, AttributeFilter } from '../../layers/query/types.ts';
 
 export interface SpatialStore {
@@ -24,5 +25,11 @@ export interface SpatialStore {
    *  incidents) so the first click does not pay for it. Resolves when ready; the server calls it in the
    *  background after listening. */
   warm?(): Promise<void>;
+  /**
+   * Optional: make edited features visible to queries (issue 8). `feature` null = deleted. The embedded
+   * store rebuilds the layer's indexes from the effective file; PostGIS upserts/deletes rows (idempotent,
+   * so replaying all edits at start after a fresh `npm run db:load` is safe).
+   */
+  applyEdits?(layer: string, changes: { id: string; feature: EditFeature | null }[]): Promise<void>;
   close(): Promise<void>;
 }
