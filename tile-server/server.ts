@@ -120,14 +120,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   editService.catch(() => {});
   const editApi = editing.then((e) => e.api);
   editApi.catch(() => {});
-  const geocode = async (text: string) => {
-    const m = (await address.warm()).index.search(text, 1)[0];
-    return m ? { lon: m.lon, lat: m.lat, address: m.record.full } : null;
-  };
-  // Import (E3) and publish (E4) load with editing; each answers 503 on its own when unavailable.
+  // Import and publish load with editing; each answers 503 on its own when unavailable.
   const imports: Promise<ImportApi> = editing.then(async (e) => {
-    const { ImportApi } = await import('./editing/import-api.ts');
-    return new ImportApi({ service: e.service, view: effective, geocode });
+    const { ImportApi, geocoderFromAddressApi } = await import('./editing/import-api.ts');
+    // Only confident matches (score ≥ 0.7): a weak best match would put a CSV row in the wrong place.
+    return new ImportApi({ service: e.service, view: effective, geocode: geocoderFromAddressApi(address) });
   });
   imports.catch((e: Error) => log(`导入不可用 import unavailable: ${e.message}`));
   const publish: Promise<PublishApi> = import('./geoserver/publish-api.ts').then(({ PublishApi }) => new PublishApi({ view: effective }));
