@@ -5,10 +5,16 @@
 // Answers use only the statuses an operation lists, or a row of OVERLAY (real behaviour the documents
 // omit, each with its NOTES.md citation). It keeps catalog state (workspaces, datastores, feature types,
 // layers, styles, layer groups, GWC tile layers and seed requests) and records the operations exercised.
+// File uploads (PUT …/datastores/{ds}/file.{gpkg|shp}) are read with readers of its own (better-sqlite3 for
+// GeoPackage, a zip/.shp/.dbf reader below), not the project's writers' counterparts, so a malformed file
+// is a violation; the tables found configure the feature type as GeoServer's `configure=first|all` does.
 // Approach: NOTES.md §4. No YAML parser is installed, so the reader below handles the subset the files use.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 
 export const CONTRACT_DIR = new URL('../fixtures/geoserver-rest-api/', import.meta.url).pathname;
 
@@ -135,7 +141,7 @@ export function parseYamlSubset(source: string): unknown {
 }
 
 // ---- Contract ---------------------------------------------------------------------------------
-interface QueryParam { type?: string; enum?: unknown[]; required: boolean }
+interface QueryParam { type?: string; enum?: unknown[]; itemEnum?: unknown[]; required: boolean }
 export interface Operation {
   /** `file#operationId` (gwclayers and layers reuse ids, so the file is part of the key). */
   key: string;
@@ -183,7 +189,7 @@ export function loadContract(dir = CONTRACT_DIR): Operation[] {
         const params = [...shared, ...((op.parameters ?? []) as any[])].map((p) =>
           p && typeof p.$ref === 'string' ? doc.parameters?.[p.$ref.replace('#/parameters/', '')] ?? {} : p ?? {});
         const query = new Map<string, QueryParam>();
-        for (const p of params.filter((p) => p.in === 'query')) query.set(p.name, { type: p.type, enum: p.enum, required: !!p.required });
+        for (const p of params.filter((p) => p.in === 'query')) query.set(p.name, { type: p.type, enum: p.enum, itemEnum: p.items?.enum, required: !!p.required });
         ops.push({
           key: `${file}#${op.operationId ?? `${method.toUpperCase()} ${path}`}`,
           method: method.toUpperCase(), template, regex, names, literalSegments, query,
@@ -205,7 +211,128 @@ export const OVERLAY: { status: number; applies: (op: Operation) => boolean; sou
   { status: 400, applies: (op) => op.key === 'workspaces.yaml#deleteWorkspace', source: 'Q2: non-empty workspace without recurse → 400' },
   { status: 500, applies: (op) => /#post(Datastores|FeatureTypes)$/.test(op.key), source: 'Q3: duplicate store/resource → IllegalArgumentException → 500' },
   { status: 400, applies: (op) => op.key.endsWith('#postFeatureTypes'), source: 'Q4: unknown nativeName without attributes → 400' },
+  { status: 201, applies: (op) => op.key === 'datastores.yaml#putDataStoreUpload', source: 'Q10: an upload that creates the store answers 201 (geoserver-restconfig requires it)' },
 ];
+
+/**
+ * Content types for operations whose document declares no `consumes` (Q10: the upload; the docs and the
+ * cited clients name these), keyed by operation and then by the `{format}` path parameter.
+ */
+export const CONSUMES_OVERLAY: Record<string, Record<string, string[]>> = {
+  'datastores.yaml#putDataStoreUpload': { shp: ['application/zip'], gpkg: ['application/x-sqlite3', 'application/zip'] },
+};
+/** Values the upload's free-text query parameters take in GeoServer (DataStoreFileController; datastores.md). */
+const UPLOAD_QUERY_VALUES: Record<string, string[]> = { configure: ['first', 'none', 'all'], update: ['append', 'overwrite'] };
+
+// ---- Uploaded files, read independently of the project's writers ------------------------------------
+/** What GeoServer would find in an uploaded file: its feature tables. */
+export interface UploadedTable {
+  name: string;
+  geometryType: string;
+  srs: string;
+  columns: { name: string; type: string }[];
+  rows: Record<string, unknown>[];
+  bbox: [number, number, number, number] | null;
+}
+
+/** Opens a GeoPackage the way a reader must (GeoPackage 1.2 Req 2, 10–14, 19–21) and throws on what it lacks. */
+export function readGeoPackageTables(bytes: Uint8Array): UploadedTable[] {
+  if (Buffer.from(bytes.subarray(0, 16)).toString('latin1') !== 'SQLite format 3\0') throw new Error('not an SQLite file');
+  const dir = mkdtempSync(join(tmpdir(), 'fake-gs-'));
+  try {
+    const file = join(dir, 'upload.gpkg');
+    writeFileSync(file, bytes);
+    const db = new Database(file, { readonly: true });
+    try {
+      if (db.pragma('application_id', { simple: true }) !== 0x47504b47) throw new Error('application_id is not "GPKG"');
+      const srs = db.prepare('SELECT srs_id, organization, organization_coordsys_id FROM gpkg_spatial_ref_sys').all() as { srs_id: number; organization: string; organization_coordsys_id: number }[];
+      for (const id of [-1, 0, 4326]) if (!srs.some((r) => r.srs_id === id)) throw new Error(`gpkg_spatial_ref_sys lacks srs_id ${id}`);
+      const contents = db.prepare("SELECT c.table_name AS t, g.column_name AS col, g.geometry_type_name AS gt, g.srs_id AS srs, c.min_x, c.min_y, c.max_x, c.max_y FROM gpkg_contents c JOIN gpkg_geometry_columns g USING (table_name) WHERE c.data_type = 'features' ORDER BY c.rowid").all() as
+        { t: string; col: string; gt: string; srs: number; min_x: number | null; min_y: number | null; max_x: number | null; max_y: number | null }[];
+      if (!contents.length) throw new Error('no feature table in gpkg_contents/gpkg_geometry_columns');
+      return contents.map((c) => {
+        const info = db.prepare(`PRAGMA table_info("${c.t.replace(/"/g, '""')}")`).all() as { name: string; type: string; pk: number }[];
+        if (!info.length) throw new Error(`table ${c.t} named in gpkg_contents does not exist`);
+        const org = srs.find((r) => r.srs_id === c.srs);
+        if (!org) throw new Error(`srs_id ${c.srs} of ${c.t} is not in gpkg_spatial_ref_sys`);
+        const rows = db.prepare(`SELECT * FROM "${c.t.replace(/"/g, '""')}"`).all() as Record<string, unknown>[];
+        for (const r of rows) {
+          const g = r[c.col] as Buffer | null;
+          // StandardGeoPackageBinary: "GP", version 0, flags, srs_id (§2.1.3).
+          if (g && (g.toString('latin1', 0, 2) !== 'GP' || g[2] !== 0 || (g[3]! & 1 ? g.readInt32LE(4) : g.readInt32BE(4)) !== c.srs)) throw new Error(`${c.t}: a geometry lacks the GeoPackage binary header`);
+          delete r[c.col];
+        }
+        return {
+          name: c.t, geometryType: c.gt, srs: `${org.organization}:${org.organization_coordsys_id}`,
+          columns: info.filter((i) => i.name !== c.col && !i.pk).map((i) => ({ name: i.name, type: i.type })),
+          rows: rows.map((r) => { const o = { ...r }; for (const i of info) if (i.pk) delete o[i.name]; return o; }),
+          bbox: c.min_x === null ? null : [c.min_x, c.min_y!, c.max_x!, c.max_y!],
+        };
+      });
+    } finally { db.close(); }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+/** The entries of a zip (stored or deflated), from its central directory (APPNOTE 4.3.12, 4.3.16). */
+export function readZipEntries(bytes: Uint8Array): Map<string, Buffer> {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let eocd = -1;
+  for (let i = b.length - 22; i >= Math.max(0, b.length - 22 - 65535); i--) if (b.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+  if (eocd < 0) throw new Error('not a zip file (no end of central directory)');
+  const out = new Map<string, Buffer>();
+  let p = b.readUInt32LE(eocd + 16);
+  for (let n = b.readUInt16LE(eocd + 10); n > 0; n--) {
+    if (b.readUInt32LE(p) !== 0x02014b50) throw new Error('zip central directory is corrupt');
+    const method = b.readUInt16LE(p + 10), size = b.readUInt32LE(p + 20), nameLen = b.readUInt16LE(p + 28);
+    const extra = b.readUInt16LE(p + 30), comment = b.readUInt16LE(p + 32), local = b.readUInt32LE(p + 42);
+    const name = b.toString('utf8', p + 46, p + 46 + nameLen);
+    const start = local + 30 + b.readUInt16LE(local + 26) + b.readUInt16LE(local + 28);
+    const data = b.subarray(start, start + size);
+    if (method !== 0 && method !== 8) throw new Error(`zip entry ${name} uses compression method ${method}`);
+    out.set(name, method === 0 ? Buffer.from(data) : inflateRawSync(data));
+    p += 46 + nameLen + extra + comment;
+  }
+  return out;
+}
+
+const SHAPE_TYPES: Record<number, string> = { 0: 'NULL', 1: 'POINT', 3: 'MULTILINESTRING', 5: 'MULTIPOLYGON', 8: 'MULTIPOINT' };
+
+/** A zipped shapefile as GeoServer's shapefile store reads it: .shp records, .dbf fields and rows (charset from .cpg), .prj. */
+export function readShapefileZipTables(bytes: Uint8Array, charset?: string): UploadedTable[] {
+  const entries = readZipEntries(bytes);
+  const tables: UploadedTable[] = [];
+  for (const [name, shp] of entries) {
+    if (!/\.shp$/i.test(name)) continue;
+    const stem = name.replace(/\.shp$/i, '');
+    const part = (ext: string) => [...entries].find(([n]) => n.toLowerCase() === `${stem}.${ext}`.toLowerCase())?.[1];
+    const dbf = part('dbf'), shx = part('shx'), prj = part('prj'), cpg = part('cpg');
+    if (!dbf || !shx) throw new Error(`${stem}: a shapefile needs .shp, .shx and .dbf`);
+    if (shp.readInt32BE(0) !== 9994 || shp.readInt32BE(24) * 2 !== shp.length) throw new Error(`${name}: bad .shp header or length`);
+    let records = 0;
+    for (let o = 100; o < shp.length; o += 8 + shp.readInt32BE(o + 4) * 2) records++;
+    const count = dbf.readUInt32LE(4), headerLen = dbf.readUInt16LE(8), recLen = dbf.readUInt16LE(10);
+    if (count !== records) throw new Error(`${stem}: .dbf has ${count} rows, .shp ${records} shapes`);
+    const fields: { name: string; type: string; len: number }[] = [];
+    for (let o = 32; dbf[o] !== 0x0d; o += 32) fields.push({ name: dbf.toString('latin1', o, o + 11).replace(/\0.*$/, ''), type: String.fromCharCode(dbf[o + 11]!), len: dbf[o + 16]! });
+    const enc = (charset ?? cpg?.toString('latin1').trim() ?? 'ISO-8859-1').toLowerCase().replace(/^utf-?8$/, 'utf-8');
+    const decoder = new TextDecoder(enc === 'utf-8' ? 'utf-8' : 'latin1');
+    const rows: Record<string, unknown>[] = [];
+    for (let r = 0; r < count; r++) {
+      let o = headerLen + r * recLen + 1;
+      const row: Record<string, unknown> = {};
+      for (const f of fields) { row[f.name] = decoder.decode(dbf.subarray(o, o + f.len)).trim(); o += f.len; }
+      rows.push(row);
+    }
+    const bbox: [number, number, number, number] = [shp.readDoubleLE(36), shp.readDoubleLE(44), shp.readDoubleLE(52), shp.readDoubleLE(60)];
+    tables.push({
+      name: stem.replace(/^.*\//, ''), geometryType: SHAPE_TYPES[shp.readInt32LE(32)] ?? `shape type ${shp.readInt32LE(32)}`,
+      srs: prj && /WGS[ _]?(19)?84/i.test(prj.toString('latin1')) ? 'EPSG:4326' : 'UNKNOWN',
+      columns: fields.map((f) => ({ name: f.name, type: f.type })), rows, bbox: count ? bbox : null,
+    });
+  }
+  if (!tables.length) throw new Error('the zip holds no .shp');
+  return tables;
+}
 
 // ---- Fake ---------------------------------------------------------------------------------------
 export interface FakeOptions {
@@ -220,7 +347,13 @@ export interface FakeOptions {
   errorBodies?: 'text/plain' | 'text/html';
 }
 
-interface Store { params: Record<string, string>; featureTypes: Map<string, Record<string, unknown>> }
+interface Store {
+  type: 'PostGIS' | 'GeoPackage' | 'Shapefile';
+  params: Record<string, string>;
+  featureTypes: Map<string, Record<string, unknown>>;
+  /** File stores: the tables of the uploaded data (what a WFS GetFeature would return). */
+  tables?: Map<string, UploadedTable>;
+}
 interface Style { body: string; contentType: string; version: string }
 interface Ws { stores: Map<string, Store>; styles: Map<string, Style> }
 interface LayerState { ws: string; store: string; name: string; defaultStyle: { name: string; workspace?: string } }
@@ -245,7 +378,7 @@ export class FakeGeoServer {
 
   async listen(): Promise<{ url: string; restUrl: string; close: () => Promise<void> }> {
     this.server = createServer((req, res) => {
-      readBody(req).then((body) => {
+      readBody(req).then((body: Buffer) => {
         const r = this.handle(req.method ?? 'GET', req.url ?? '/', req.headers as Record<string, string | undefined>, body);
         res.writeHead(r.status, { 'Content-Type': r.contentType, ...(r.location ? { Location: r.location } : {}) });
         res.end(r.body);
@@ -265,7 +398,9 @@ export class FakeGeoServer {
     return { status, body: `contract violation: ${why}`, contentType: 'text/plain' };
   }
 
-  handle(method: string, rawUrl: string, headers: Record<string, string | undefined>, body: string): FakeReply {
+  handle(method: string, rawUrl: string, headers: Record<string, string | undefined>, rawBody: string | Uint8Array): FakeReply {
+    const bytes = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+    const body = bytes.toString('utf8');
     const url = new URL(rawUrl, 'http://fake');
     const path = url.pathname;
     const matching = this.operations.filter((o) => o.regex.test(path));
@@ -277,12 +412,18 @@ export class FakeGeoServer {
       const q = op.query.get(k);
       if (!q) return this.reject(400, `${method} ${path}: query parameter "${k}" is not declared for ${op.key}`);
       if (q.enum && !q.enum.map(String).includes(v)) return this.reject(400, `${op.key}: ${k}=${v} not in ${q.enum.join('|')}`);
+      // csv arrays (featuretype `recalculate`): each item must be one of the items' enum.
+      if (q.itemEnum && v !== '' && v.split(',').some((x) => !q.itemEnum!.map(String).includes(x))) return this.reject(400, `${op.key}: ${k}=${v} has items outside ${q.itemEnum.join('|')}`);
+      const values = op.key === 'datastores.yaml#putDataStoreUpload' ? UPLOAD_QUERY_VALUES[k] : undefined;
+      if (values && !values.includes(v)) return this.reject(400, `${op.key}: ${k}=${v} not in ${values.join('|')}`);
       if (q.type === 'boolean' && v !== 'true' && v !== 'false') return this.reject(400, `${op.key}: ${k}=${v} is not a boolean`);
     }
     for (const [k, q] of op.query) if (q.required && !url.searchParams.has(k)) return this.reject(400, `${op.key}: required query parameter ${k} missing`);
     const ctype = (headers['content-type'] ?? '').split(';')[0]!.trim();
-    if (body.length) {
-      if (!op.consumes.includes(ctype)) return this.reject(415, `${op.key}: Content-Type "${ctype}" not in consumes [${op.consumes.join(', ')}]`);
+    if (bytes.length) {
+      const format = /\.([^./]+)$/.exec(path)?.[1] ?? '';
+      const consumes = op.consumes.length ? op.consumes : CONSUMES_OVERLAY[op.key]?.[format] ?? [];
+      if (!consumes.includes(ctype)) return this.reject(415, `${op.key}: Content-Type "${ctype}" not in consumes [${consumes.join(', ')}]`);
     } else if (op.bodyRequired) return this.reject(400, `${op.key}: a request body is required`);
 
     this.exercised.add(op.key);
@@ -311,7 +452,7 @@ export class FakeGeoServer {
       try { json = JSON.parse(body); } catch { return reply(400, 'Invalid JSON body'); }
     }
     try {
-      return this.dispatch(op, params, url.searchParams, json, body, ctype, reply, `${url.origin}`);
+      return this.dispatch(op, params, url.searchParams, json, body, ctype, reply, `${url.origin}`, bytes);
     } catch (e) {
       return this.reject(500, `fake has no behaviour for ${op.key}: ${(e as Error).message}`);
     }
@@ -325,7 +466,7 @@ export class FakeGeoServer {
   private list(outer: string, inner: string, items: unknown[]): unknown { return { [outer]: this.listValue(inner, items) }; }
 
   private dispatch(op: Operation, p: Record<string, string>, q: URLSearchParams, json: any, body: string, ctype: string,
-    reply: (status: number, data?: unknown, location?: string) => FakeReply, origin: string): FakeReply {
+    reply: (status: number, data?: unknown, location?: string) => FakeReply, origin: string, bytes: Buffer): FakeReply {
     const id = op.key.split('#')[1]!;
     const file = op.key.split('#')[0]!;
     const wsName = p.workspaceName ?? p.workspace;
@@ -375,13 +516,55 @@ export class FakeGeoServer {
         for (const e of Array.isArray(entries) ? entries : [entries]) params[e['@key']] = String(e.$);
         if (id === 'postDatastores') {
           if (ws!.stores.has(d.name)) return reply(500, `Store '${d.name}' already exists in workspace '${wsName}'`);
-          ws!.stores.set(d.name, { params, featureTypes: new Map() });
+          ws!.stores.set(d.name, { type: params.dbtype === 'postgis' ? 'PostGIS' : params.dbtype === 'geopkg' ? 'GeoPackage' : 'Shapefile', params, featureTypes: new Map() });
           return reply(201, d.name, `${rest}/workspaces/${wsName}/datastores/${d.name}`);
         }
         store!.params = params; // Q13: replaced as a whole
         return reply(200);
       }
-      case 'getDataStore': return reply(200, { dataStore: { name: p.storeName, enabled: true, type: 'PostGIS', workspace: { name: wsName },
+      case 'putDataStoreUpload': {
+        if (p.method !== 'file') return this.reject(501, `${op.key}: only method "file" is modelled (got ${p.method})`);
+        const format = p.format!;
+        if (format !== 'gpkg' && format !== 'shp') return this.reject(501, `${op.key}: only gpkg and shp uploads are modelled (got ${format})`);
+        if (!bytes.length) return this.reject(400, `${op.key}: the upload has no body`);
+        let tables: UploadedTable[];
+        try {
+          const file = ctype === 'application/zip' && format === 'gpkg'
+            ? [...readZipEntries(bytes)].find(([n]) => n.endsWith('.gpkg'))?.[1] ?? Buffer.alloc(0) : bytes;
+          tables = format === 'gpkg' ? readGeoPackageTables(file) : readShapefileZipTables(bytes, q.get('charset') ?? undefined);
+        } catch (e) {
+          return this.reject(400, `${op.key}: GeoServer could not read the uploaded ${format}: ${(e as Error).message}`);
+        }
+        const type = format === 'gpkg' ? 'GeoPackage' : 'Shapefile';
+        let s = store;
+        const created = !s;
+        if (s && s.type !== type) return this.reject(400, `${op.key}: store ${p.storeName} is a ${s.type} store, not ${type}`);
+        const file = q.get('filename') ?? `${p.storeName}.${format}`;
+        if (!s) {
+          s = { type, featureTypes: new Map(), tables: new Map(),
+            params: format === 'gpkg' ? { database: `file:data/${wsName}/${p.storeName}/${file}`, dbtype: 'geopkg' }
+              : { url: `file:data/${wsName}/${p.storeName}/${tables[0]!.name}.shp`, charset: q.get('charset') ?? 'ISO-8859-1', filetype: 'shapefile' } };
+          ws!.stores.set(p.storeName!, s);
+        }
+        const append = q.get('update') === 'append';
+        if (!append) s.tables = new Map();
+        for (const t of tables) {
+          const prev = s.tables!.get(t.name);
+          s.tables!.set(t.name, append && prev ? { ...t, rows: [...prev.rows, ...t.rows] } : t);
+        }
+        const configure = q.get('configure') ?? 'first';
+        for (const t of configure === 'none' ? [] : configure === 'all' ? tables : tables.slice(0, 1)) {
+          if (s.featureTypes.has(t.name)) continue; // an existing feature type keeps its configuration
+          if (this.layers.has(`${wsName}:${t.name}`)) return this.reject(400, `${op.key}: layer ${wsName}:${t.name} already exists in another store; delete it first`);
+          const [minx, miny, maxx, maxy] = t.bbox ?? [0, 0, 0, 0];
+          s.featureTypes.set(t.name, { name: t.name, nativeName: t.name, srs: t.srs, enabled: true, nativeBoundingBox: { minx, miny, maxx, maxy, crs: t.srs },
+            attributes: { attribute: t.columns.map((c) => ({ name: c.name, binding: c.type })) } });
+          this.layers.set(`${wsName}:${t.name}`, { ws: wsName!, store: p.storeName!, name: t.name, defaultStyle: { name: 'polygon' } });
+          this.tileLayers.add(`${wsName}:${t.name}`);
+        }
+        return created ? reply(201) : reply(200);
+      }
+      case 'getDataStore': return reply(200, { dataStore: { name: p.storeName, enabled: true, type: store!.type, workspace: { name: wsName },
         connectionParameters: this.listValue('entry', Object.entries(store!.params).map(([k, v]) => ({ '@key': k, $: v }))),
         featureTypes: `${rest}/workspaces/${wsName}/datastores/${p.storeName}/featuretypes.json` } });
       case 'deleteDatastore': {
@@ -402,7 +585,8 @@ export class FakeGeoServer {
         const native = ft.nativeName ?? ft.name;
         if (id === 'postFeatureTypes') {
           if (store.featureTypes.has(ft.name) || this.layers.has(`${wsName}:${ft.name}`)) return reply(500, `Resource named '${ft.name}' already exists in store: '${p.storeName}'`);
-          if (this.opts.tables && !this.opts.tables.includes(native) && !ft.attributes) return reply(400, 'Trying to create new feature type inside the store, but no attributes were specified');
+          const known = store.tables ? [...store.tables.keys()] : this.opts.tables;
+          if (known && !known.includes(native) && !ft.attributes) return reply(400, 'Trying to create new feature type inside the store, but no attributes were specified');
           store.featureTypes.set(ft.name, { ...ft, nativeName: native, enabled: true });
           this.layers.set(`${wsName}:${ft.name}`, { ws: wsName!, store: p.storeName!, name: ft.name, defaultStyle: { name: 'polygon' } });
           this.tileLayers.add(`${wsName}:${ft.name}`);
@@ -509,11 +693,11 @@ export class FakeGeoServer {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((ok, fail) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => ok(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => ok(Buffer.concat(chunks)));
     req.on('error', fail);
   });
 }

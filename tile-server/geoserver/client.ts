@@ -30,6 +30,27 @@ export class GeoServerError extends Error {
   get serverMessage(): string { return errorText(this.body); }
 }
 
+/** The network failed before GeoServer answered (refused, DNS, timeout): nothing about the catalog is known. */
+export class GeoServerUnreachableError extends Error {
+  constructor(readonly url: string, readonly reason: string) {
+    super(`无法连接 GeoServer（${url}）：${reason}。请检查 GeoServer 地址（--geoserver / GEOSERVER_URL，如 http://host:8080/geoserver）以及 GeoServer 是否在运行。` +
+      `Cannot reach GeoServer at ${url}: ${reason}. Check the address (--geoserver / GEOSERVER_URL, e.g. http://host:8080/geoserver) and that GeoServer is running.`);
+    this.name = 'GeoServerUnreachableError';
+  }
+}
+
+/**
+ * The catalog REST root from what a person types: `http://host:8080/geoserver` or `…/geoserver/rest`
+ * (a trailing `/rest/rest` would double the prefix, Q11).
+ */
+export function restRootOf(url: string): string {
+  let u: URL;
+  try { u = new URL(url); } catch { throw new Error(`GeoServer 地址「${url}」不是 URL，应如 http://127.0.0.1:8080/geoserver。GeoServer URL "${url}" is not a URL; use e.g. http://127.0.0.1:8080/geoserver`); }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`GeoServer 地址须为 http(s)://…（得到 ${u.protocol}）。GeoServer URL must be http(s)://…, got ${u.protocol}`);
+  const base = url.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  return /\/rest$/.test(base) ? base : `${base}/rest`;
+}
+
 function errorText(body: string): string {
   const t = body.trim();
   if (t.startsWith('{')) {
@@ -70,6 +91,23 @@ export interface FeatureTypeSpec {
   /** Q4: needed when the table is empty, else GeoServer cannot compute bounds. */
   nativeBoundingBox?: { minx: number; miny: number; maxx: number; maxy: number; crs: string };
 }
+export type UploadFormat = 'shp' | 'gpkg';
+export interface UploadOptions {
+  /** first: configure the first feature type found (default); none: only store the data; all: every table. */
+  configure?: 'first' | 'none' | 'all';
+  /** overwrite replaces the store's data; append adds to it. */
+  update?: 'overwrite' | 'append';
+  /** Character set of the .dbf text (shapefile). */
+  charset?: string;
+  /** Target file name on the server, to avoid clashes between uploads. */
+  filename?: string;
+}
+/**
+ * Q10: shapefiles go up zipped (`application/zip`); a GeoPackage raw as `application/x-sqlite3` (or zipped).
+ * datastores.yaml declares no `consumes` for the upload, so these come from the docs and the cited clients.
+ */
+export const UPLOAD_CONTENT_TYPE: Record<UploadFormat, string> = { shp: 'application/zip', gpkg: 'application/x-sqlite3' };
+
 export interface SeedRequest {
   type: 'seed' | 'reseed' | 'truncate';
   gridSetId?: string; zoomStart?: number; zoomStop?: number; format?: string; threadCount?: number;
@@ -106,14 +144,23 @@ export class GeoServerClient {
   }
 
   /** One request; JSON bodies are serialised, strings go as they are with the given content type. */
-  async request(method: string, path: string, opts: { query?: Query; json?: unknown; body?: string; contentType?: string; gwc?: boolean } = {}): Promise<{ status: number; text: string; location: string | null }> {
+  async request(method: string, path: string, opts: { query?: Query; json?: unknown; body?: string | Uint8Array; contentType?: string; gwc?: boolean } = {}): Promise<{ status: number; text: string; location: string | null }> {
     const qs = Object.entries(opts.query ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => `${enc(k)}=${enc(String(v))}`).join('&');
     const url = (opts.gwc ? this.gwcUrl : this.baseUrl) + path + (qs ? `?${qs}` : '');
     const headers: Record<string, string> = { Authorization: this.auth, Accept: 'application/json' };
-    let body: string | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (opts.json !== undefined) { body = JSON.stringify(opts.json); headers['Content-Type'] = 'application/json'; }
-    else if (opts.body !== undefined) { body = opts.body; headers['Content-Type'] = opts.contentType ?? 'application/xml'; }
-    const res = await this.doFetch(url, { method, headers, body });
+    else if (opts.body !== undefined) {
+      // fetch wants ArrayBuffer-backed bytes; copy only a view of a SharedArrayBuffer.
+      body = typeof opts.body === 'string' || opts.body.buffer instanceof ArrayBuffer ? opts.body as string | Uint8Array<ArrayBuffer> : new Uint8Array(opts.body);
+      headers['Content-Type'] = opts.contentType ?? 'application/xml';
+    }
+    let res: Response;
+    try { res = await this.doFetch(url, { method, headers, body }); } catch (e) {
+      // undici puts the socket error (ECONNREFUSED, ENOTFOUND, …) in `cause`.
+      const c = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new GeoServerUnreachableError(url.replace(/\?.*$/, ''), c?.code ?? c?.message ?? (e as Error).message);
+    }
     const text = await res.text();
     if (!res.ok) throw new GeoServerError(res.status, method, url, text);
     return { status: res.status, text, location: res.headers.get('location') };
@@ -180,6 +227,18 @@ export class GeoServerClient {
   async updatePostgisDatastore(ws: string, ds: string, c: PostgisConnection): Promise<void> {
     await this.request('PUT', `/workspaces/${enc(ws)}/datastores/${enc(ds)}`, { json: GeoServerClient.postgisBody(ds, c) });
   }
+  /**
+   * Uploads a file as the data of store `ds`, creating the store if needed (`PUT …/datastores/{ds}/file.{format}`).
+   * With configure 'first'/'all' GeoServer also publishes the feature type(s) named after the table(s) or the
+   * .shp. Q10: the documents list only 200, GeoServer answers 201 when it created the store; both are success.
+   */
+  async uploadDatastoreFile(ws: string, ds: string, format: UploadFormat, bytes: Uint8Array, opts: UploadOptions = {}): Promise<{ created: boolean }> {
+    const r = await this.request('PUT', `/workspaces/${enc(ws)}/datastores/${enc(ds)}/file.${format}`, {
+      query: { configure: opts.configure, update: opts.update, charset: opts.charset, filename: opts.filename },
+      body: bytes, contentType: UPLOAD_CONTENT_TYPE[format],
+    });
+    return { created: r.status === 201 };
+  }
   async deleteDatastore(ws: string, ds: string, recurse = false): Promise<void> {
     await this.request('DELETE', `/workspaces/${enc(ws)}/datastores/${enc(ds)}`, { query: { recurse: recurse || undefined } });
   }
@@ -195,8 +254,12 @@ export class GeoServerClient {
   async createFeatureType(ws: string, ds: string, spec: FeatureTypeSpec): Promise<void> {
     await this.request('POST', `/workspaces/${enc(ws)}/datastores/${enc(ds)}/featuretypes`, { json: { featureType: { nativeName: spec.name, ...spec } } });
   }
-  async updateFeatureType(ws: string, ds: string, spec: FeatureTypeSpec): Promise<void> {
-    await this.request('PUT', `/workspaces/${enc(ws)}/datastores/${enc(ds)}/featuretypes/${enc(spec.name)}`, { json: { featureType: { nativeName: spec.name, ...spec } } });
+  /** `recalculate` re-reads the bounds from the data (after an upload replaced it). */
+  async updateFeatureType(ws: string, ds: string, spec: FeatureTypeSpec, opts: { recalculate?: ('nativebbox' | 'latlonbbox')[] } = {}): Promise<void> {
+    await this.request('PUT', `/workspaces/${enc(ws)}/datastores/${enc(ds)}/featuretypes/${enc(spec.name)}`, {
+      query: { recalculate: opts.recalculate?.join(',') },
+      json: { featureType: { nativeName: spec.name, ...spec } },
+    });
   }
   /** Q5: recurse also removes the layer; without it the layer survives and a re-publish fails. */
   async deleteFeatureType(ws: string, ds: string, ft: string, recurse = true): Promise<void> {
