@@ -24,6 +24,8 @@ export class EffectiveLayers implements EffectiveView {
   private readonly footprints = new Map<string, { revision: number; value: Promise<Map<string, Bbox>> }>();
   private readonly listeners: ((changes: LayerChange[]) => void)[] = [];
   private maxRevision = 0;
+  /** Per effective file (a new one per revision, so entries die with it): field → value → rows. */
+  private readonly valueIndex = new WeakMap<FgbFile, Map<string, Map<string, number[]>>>();
 
   /** `dataDir` is where the built files are; `layers` the ones found there (feature-store.ts). */
   constructor(readonly dataDir: string, private readonly layers: Map<string, FeatureLayer>) {}
@@ -97,10 +99,24 @@ export class EffectiveLayers implements EffectiveView {
 
   async where(layer: string, field: string, value: string): Promise<EditFeature[]> {
     const f = await this.file(layer);
-    const col = f.column(field);
-    const out: EditFeature[] = [];
-    for (let i = 0; i < col.length; i++) if (col[i] !== undefined && col[i] !== null && String(col[i]) === value) out.push(toEdit(f.feature(i)));
-    return out;
+    // value → rows per (file, field): the service asks this once per within-grid feature, and decoding the
+    // column each time made a 10k-feature import spend most of its time here (bench/editing.bench.ts).
+    let byField = this.valueIndex.get(f);
+    if (!byField) { byField = new Map(); this.valueIndex.set(f, byField); }
+    let rows = byField.get(field);
+    if (!rows) {
+      rows = new Map();
+      const col = f.column(field);
+      for (let i = 0; i < col.length; i++) {
+        const v = col[i];
+        if (v === undefined || v === null) continue;
+        const k = String(v);
+        const list = rows.get(k);
+        if (list) list.push(i); else rows.set(k, [i]);
+      }
+      byField.set(field, rows);
+    }
+    return (rows.get(value) ?? []).map((i) => toEdit(f.feature(i)));
   }
 
   /** Synchronous, so the request after a commit already sees it. Older versions than the ones held are ignored. */
