@@ -7,7 +7,8 @@ import { GeoJsonLayer, PathLayer, PolygonLayer, ScatterplotLayer, TextLayer } fr
 import { CITY, LAYERS, TILESETS, getLayer, tilesetLayers, type LayerDef, type Tileset } from '../../../layers/catalog.ts';
 import { BUILDING_OUTLINE_MIN_ZOOM, CJK_FONT_STACK, LABEL_HALO, LAYER_PROPERTY, tilesetStyle, type TilesetStyle } from './catalog-style.ts';
 import { metersPerPixelAt } from './camera.ts';
-import type { CameraView, DrawShape, EngineFactory, EngineLayerState, LonLat, MapEngine, MapOverlay, PickedFeature } from './engine.ts';
+import type { CameraView, DrawShape, EditDrawing, EditHandle, EngineFactory, EngineLayerState, LonLat, MapEngine, MapOverlay, PickedFeature } from './engine.ts';
+import { withRevision } from '../editing/revision-url.ts';
 import { overlayLayers2d } from './overlays-2d.ts';
 import { loadPointLayer } from './point-data.ts';
 import { CLUSTER_BELOW_ZOOM, binaryPoints, clustersAt, type BinaryPoints, type Clusters } from './point-layers-2d.ts';
@@ -30,6 +31,13 @@ const CONE_FILL: [number, number, number, number] = [30, 140, 255, 60];
 const CONE_LINE: [number, number, number, number] = [30, 140, 255, 220];
 const DRAW_LINE: [number, number, number, number] = [220, 40, 120, 255];
 const DRAW_FILL: [number, number, number, number] = [220, 40, 120, 50];
+const EDIT_LINE: [number, number, number, number] = [0, 150, 255, 255];
+const EDIT_FILL: [number, number, number, number] = [0, 150, 255, 45];
+const EDIT_OTHER: [number, number, number, number] = [0, 150, 255, 140];
+const SNAP_COLOUR: [number, number, number, number] = [255, 0, 200, 255];
+const ISSUE_COLOURS = { error: [220, 30, 30, 255], warning: [240, 150, 0, 255] } as const;
+/** A press within this many CSS pixels of an edit handle drags the handle instead of panning the map. */
+export const HANDLE_HIT_PX = 9;
 /** Label glyphs are built for the characters in use ('auto') from local fonts only. */
 const LABEL_FONT = { sdf: true, fontSize: 48, buffer: 6, radius: 12 };
 
@@ -88,6 +96,9 @@ export const createDeckEngine: EngineFactory = async (init) => {
   let overlays: MapOverlay[] = [];
   let cursor: 'default' | 'crosshair' = 'default';
   let destroyed = false;
+  let editing: EditDrawing | null = null;
+  /** Revision of the data each point layer was last loaded at (after an edit, ?rev=N). */
+  const pointRevs = new Map<string, number>();
 
   // ---- status for the shell (cumulative counts, so any number of listeners can diff them)
   let tilesLoaded = 0;
@@ -285,12 +296,69 @@ export const createDeckEngine: EngineFactory = async (init) => {
   container.addEventListener('pointermove', onPointerMove, { passive: true });
   container.addEventListener('pointerleave', onPointerLeave, { passive: true });
 
+  // ---- edit handles: a press on one drags it (the map must not pan), reported to the shell in lon/lat
+  let dragging: EditHandle | null = null;
+  function handleAt(x: number, y: number): EditHandle | null {
+    const vp = deck.getViewports()[0];
+    if (!editing || !vp) return null;
+    let best: EditHandle | null = null, bestD = HANDLE_HIT_PX * HANDLE_HIT_PX;
+    // Vertices win over midpoints at equal distance: they are drawn on top.
+    for (const kind of ['vertex', 'midpoint'] as const) {
+      for (const h of editing.handles) {
+        if (h.kind !== kind) continue;
+        const [hx, hy] = vp.project(h.lonLat);
+        const d = (hx - x) ** 2 + (hy - y) ** 2;
+        if (d < bestD) { best = h; bestD = d; }
+      }
+      if (best) return best;
+    }
+    return best;
+  }
+  function groundAt(x: number, y: number): LonLat | null {
+    const ll = deck.getViewports()[0]?.unproject([x, y]);
+    return ll && Number.isFinite(ll[0]) && Number.isFinite(ll[1]) ? [ll[0], ll[1]] : null;
+  }
+  function onEditDown(e: PointerEvent): void {
+    if (!editing || e.button !== 0 || !events.onEditDrag) return;
+    const [x, y] = pointerAt(e);
+    const h = handleAt(x, y);
+    if (!h) return;
+    // Capture phase on the container: deck.gl's gesture recogniser (on the canvas inside) never sees the press.
+    e.stopPropagation();
+    e.preventDefault();
+    dragging = h;
+    try { container.setPointerCapture(e.pointerId); } catch { /* synthetic events have no active pointer */ }
+    events.onEditDrag('start', h, groundAt(x, y) ?? h.lonLat, [x, y]);
+  }
+  function onEditMove(e: PointerEvent): void {
+    if (!dragging) return;
+    e.stopPropagation();
+    const [x, y] = pointerAt(e);
+    const ll = groundAt(x, y);
+    if (ll) events.onEditDrag?.('move', dragging, ll, [x, y]);
+  }
+  function onEditUp(e: PointerEvent): void {
+    if (!dragging) return;
+    e.stopPropagation();
+    const h = dragging;
+    dragging = null;
+    try { container.releasePointerCapture(e.pointerId); } catch { /* not captured */ }
+    const [x, y] = pointerAt(e);
+    events.onEditDrag?.('end', h, groundAt(x, y) ?? h.lonLat, [x, y]);
+  }
+  container.addEventListener('pointerdown', onEditDown, { capture: true });
+  container.addEventListener('pointermove', onEditMove, { capture: true });
+  container.addEventListener('pointerup', onEditUp, { capture: true });
+  container.addEventListener('pointercancel', onEditUp, { capture: true });
+
   // ---- point layers
   function ensurePoints(): void {
     for (const id of POINT_LAYERS) {
       if (!isOn(id) || points.has(id) || loading.has(id)) continue;
       loading.add(id);
-      loadPointLayer(id, baseUrl)
+      const rev = pointRevs.get(id);
+      // A distinct base (the hash is dropped by URL resolution) keeps point-data.ts's per-page cache apart per revision.
+      loadPointLayer(id, rev ? `${baseUrl}#rev${rev}` : baseUrl, rev ? (u, i) => fetch(withRevision(String(u), rev), i) : fetch)
         .then((data) => { if (!destroyed) { points.set(id, binaryPoints(getLayer(id)!, data)); render(); } })
         .catch((e: unknown) => events.onStatus({ error: { key: 'shell.layerFailed', detail: `${id}: ${e instanceof Error ? e.message : String(e)}` } }))
         .finally(() => loading.delete(id));
@@ -475,6 +543,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
     }
     layers.push(...overlayLayers2d(overlays, 'above'));
     layers.push(...drawingLayers());
+    layers.push(...editLayers());
     deck.setProps({ layers });
     container.dataset.pointsDrawn = drawn.join(',');
   }
@@ -523,6 +592,77 @@ export const createDeckEngine: EngineFactory = async (init) => {
     ];
   }
 
+  // ---- the editor's working geometry, handles, snap indicator and validation markers (above everything)
+  function editLayers(): Layer[] {
+    const d = editing;
+    if (!d) return [];
+    const out: Layer[] = [];
+    if (d.others.length) {
+      out.push(new GeoJsonLayer({
+        id: 'edit-others', data: memo('edit-others', [d.others], () => ({ type: 'FeatureCollection', features: d.others.map((g) => ({ type: 'Feature', geometry: g, properties: {} })) }) as GeoJSON.FeatureCollection),
+        stroked: true, filled: true, getFillColor: [0, 150, 255, 20], getLineColor: EDIT_OTHER, lineWidthUnits: 'pixels', getLineWidth: 2,
+        pointRadiusUnits: 'pixels', getPointRadius: 6,
+      }));
+    }
+    if (d.primary) {
+      out.push(new GeoJsonLayer({
+        id: 'edit-primary', data: memo('edit-primary', [d.primary], () => ({ type: 'Feature', geometry: d.primary, properties: {} }) as GeoJSON.Feature),
+        stroked: true, filled: true, getFillColor: EDIT_FILL, getLineColor: EDIT_LINE, lineWidthUnits: 'pixels', getLineWidth: 3,
+        pointRadiusUnits: 'pixels', getPointRadius: 7,
+      }));
+    }
+    if (d.sketch.length) {
+      out.push(new PathLayer({
+        id: 'edit-sketch', data: memo('edit-sketch', [d.sketch], () => [d.sketch]), getPath: (p: LonLat[]) => p, getColor: SNAP_COLOUR,
+        widthUnits: 'pixels', getWidth: 2, capRounded: true, jointRounded: true,
+      }));
+    }
+    const { mids, verts } = memo('edit-handles', [d.handles], () => ({ mids: d.handles.filter((h) => h.kind === 'midpoint'), verts: d.handles.filter((h) => h.kind === 'vertex') }));
+    out.push(new ScatterplotLayer({
+      id: 'edit-midpoints', data: mids, getPosition: (h: EditHandle) => h.lonLat, radiusUnits: 'pixels', getRadius: 4,
+      getFillColor: [255, 255, 255, 170], stroked: true, getLineColor: EDIT_OTHER, lineWidthUnits: 'pixels', getLineWidth: 1,
+    }));
+    out.push(new ScatterplotLayer({
+      id: 'edit-vertices', data: verts, getPosition: (h: EditHandle) => h.lonLat, radiusUnits: 'pixels',
+      getRadius: (h: EditHandle) => (h.selected ? 7 : 5), getFillColor: (h: EditHandle) => (h.selected ? SELECT_COLOUR : [255, 255, 255, 255]),
+      stroked: true, getLineColor: EDIT_LINE, lineWidthUnits: 'pixels', getLineWidth: 2,
+      updateTriggers: { getRadius: verts, getFillColor: verts },
+    }));
+    if (d.snap) {
+      out.push(new ScatterplotLayer({
+        id: 'edit-snap', data: memo('edit-snap', [d.snap], () => [d.snap]), getPosition: (p: LonLat) => p, radiusUnits: 'pixels', getRadius: 9,
+        filled: false, stroked: true, getLineColor: SNAP_COLOUR, lineWidthUnits: 'pixels', getLineWidth: 2.5,
+      }));
+    }
+    if (d.issues.length) {
+      out.push(new ScatterplotLayer({
+        id: 'edit-issues', data: d.issues, getPosition: (i: EditDrawing['issues'][number]) => i.lonLat, radiusUnits: 'pixels', getRadius: 10,
+        getFillColor: (i: EditDrawing['issues'][number]) => [...ISSUE_COLOURS[i.severity].slice(0, 3), 90] as [number, number, number, number],
+        stroked: true, getLineColor: (i: EditDrawing['issues'][number]) => [...ISSUE_COLOURS[i.severity]] as [number, number, number, number],
+        lineWidthUnits: 'pixels', getLineWidth: 3, updateTriggers: { getFillColor: d.issues, getLineColor: d.issues },
+      }));
+    }
+    return out;
+  }
+
+  /** Reloads tiles and point data of edited layers: new URLs (?rev=N) make deck.gl fetch them again. */
+  function refreshLayers(ids: string[], revision: number): void {
+    const tilesets = new Set<Tileset>();
+    for (const id of ids) {
+      const def = getLayer(id);
+      if (def?.tiles) tilesets.add(def.tiles.tileset);
+      if ((POINT_LAYERS as readonly string[]).includes(id)) { pointRevs.set(id, revision); points.delete(id); }
+      if (id === 'addresses') addresses = null;
+    }
+    for (const ts of tilesets) {
+      const tj = tileJsons[ts];
+      if (tj) tileJsons = { ...tileJsons, [ts]: { ...tj, tiles: tj.tiles.map((u) => withRevision(u, revision)) } };
+    }
+    if (selection && ids.includes(selection.layerId) && selection.geometry?.type !== 'Point') void fetchSelectionGeometry(selection);
+    render();
+    scheduleAddresses();
+  }
+
   // ---- MapEngine
   function setView(view: CameraView, opts?: { durationMs?: number }): void {
     const next = toDeck(view);
@@ -558,12 +698,29 @@ export const createDeckEngine: EngineFactory = async (init) => {
     setOverlays(list) { overlays = list; render(); },
     setCursor(mode) { cursor = mode; deck.setProps({}); },
     metersPerPixel: () => deckMetersPerPixel(viewState.latitude, viewState.zoom),
+    setEditing(d) {
+      editing = d;
+      container.dataset.editHandles = String(d?.handles.filter((h) => h.kind === 'vertex').length ?? 0);
+      render();
+    },
+    project(p) {
+      const vp = deck.getViewports()[0];
+      if (!vp) return null;
+      const [x, y] = vp.project(p);
+      return Number.isFinite(x) && Number.isFinite(y) ? [x, y] : null;
+    },
+    refreshLayers,
     destroy() {
       destroyed = true;
       if (hoverTimer) clearTimeout(hoverTimer);
       container.removeEventListener('pointerdown', onPointerDown, { capture: true });
       container.removeEventListener('pointermove', onPointerMove);
       container.removeEventListener('pointerleave', onPointerLeave);
+      container.removeEventListener('pointerdown', onEditDown, { capture: true });
+      container.removeEventListener('pointermove', onEditMove, { capture: true });
+      container.removeEventListener('pointerup', onEditUp, { capture: true });
+      container.removeEventListener('pointercancel', onEditUp, { capture: true });
+      delete container.dataset.editHandles;
       addressAbort?.abort();
       if (addressTimer) clearTimeout(addressTimer);
       deck.finalize();

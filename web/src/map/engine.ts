@@ -57,6 +57,32 @@ export interface EngineStatus {
   error?: { key: string; detail: string };
 }
 
+/** A handle of the feature being edited (issue 8): a vertex to drag, or an edge midpoint that inserts one. */
+export interface EditHandle {
+  kind: 'vertex' | 'midpoint';
+  part: number;
+  ring: number;
+  /** vertex: its index; midpoint: the index of the vertex the edge starts at. */
+  index: number;
+  lonLat: LonLat;
+  selected?: boolean;
+}
+
+/** What the editor wants drawn above everything (2D; 3D shows the saved result through refreshLayers). */
+export interface EditDrawing {
+  kind: 'point' | 'line' | 'polygon';
+  /** The working geometry of the feature being edited; the others an edit changes (neighbours, pieces). */
+  primary: GeoJSON.Geometry | null;
+  others: GeoJSON.Geometry[];
+  handles: EditHandle[];
+  /** A new feature or a cut line being drawn: its positions so far. */
+  sketch: LonLat[];
+  /** Where the pointer snaps now. */
+  snap: LonLat | null;
+  /** Validation findings with a place (the server's `location`). */
+  issues: { lonLat: LonLat; severity: 'error' | 'warning'; message: string }[];
+}
+
 export interface EngineEvents {
   onViewChange(view: CameraView): void;
   onHover(feature: PickedFeature | null): void;
@@ -65,6 +91,8 @@ export interface EngineEvents {
   /** The ground position under the pointer, for the coordinate readout. */
   onPointer(lonLat: LonLat | null): void;
   onStatus(status: EngineStatus): void;
+  /** Dragging an edit handle (the map does not pan meanwhile); px are CSS pixels in the map container. */
+  onEditDrag?(phase: 'start' | 'move' | 'end', handle: EditHandle, lonLat: LonLat, px: [number, number]): void;
 }
 
 export interface EngineInit {
@@ -92,6 +120,12 @@ export interface MapEngine {
   /** Ground metres per CSS pixel at the view centre (scale bar). */
   metersPerPixel(): number;
   destroy(): void;
+  /** Draws the editor's working geometry and handles (null: none). Optional: the 3D engine has no editor. */
+  setEditing?(drawing: EditDrawing | null): void;
+  /** Screen position (CSS px in the container) of a place, for snapping; null when off screen/globe. */
+  project?(p: LonLat): [number, number] | null;
+  /** The layers changed on the server (revision = the edit store's seq): reload their tiles and data (?rev=N). */
+  refreshLayers?(layerIds: string[], revision: number): void;
 }
 
 export type EngineFactory = (init: EngineInit) => Promise<MapEngine>;
