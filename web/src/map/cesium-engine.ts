@@ -20,6 +20,7 @@ import { createVectorImageryProvider } from './cesium-imagery.ts';
 import { PointLayer3D, type PointPick } from './cesium-points.ts';
 import { createDemTerrainProvider } from './cesium-terrain.ts';
 import { createTileSource, type TileSource } from './cesium-vector-tiles.ts';
+import { withRevision } from '../editing/revision-url.ts';
 import type { CameraView, DrawShape, EngineFactory, EngineLayerState, LonLat, MapEngine, PickedFeature } from './engine.ts';
 import { loadPointLayer } from './point-data.ts';
 import { fetchTileJson } from './tilejson.ts';
@@ -153,6 +154,8 @@ export const createCesiumEngine: EngineFactory = async (init) => {
   // --- point layers, loaded the first time they are visible
   const points = new Map<string, PointLayer3D>();
   const pointLoads = new Set<string>();
+  /** Layer → edit revision: reloads fetch /data/{id}.fgb?rev=N past the browser's cache. */
+  const pointRevs = new Map<string, number>();
   function syncPoints(): void {
     for (const id of POINT_LAYERS) {
       const s = stateOf(id);
@@ -160,8 +163,10 @@ export const createCesiumEngine: EngineFactory = async (init) => {
       if (layer) layer.setStyle(!!s?.visible, s?.opacity ?? 1);
       else if (s?.visible && !pointLoads.has(id)) {
         pointLoads.add(id);
-        loadPointLayer(id, init.baseUrl).then((data) => {
-          if (destroyed) return;
+        const rev = pointRevs.get(id);
+        // A distinct base per revision keeps point-data.ts's per-page cache apart (as in deck-engine.ts).
+        loadPointLayer(id, rev ? `${init.baseUrl}#rev${rev}` : init.baseUrl, rev ? (u, i) => fetch(withRevision(String(u), rev), i) : fetch).then((data) => {
+          if (destroyed || points.has(id)) return;
           const minzoom = getLayer(id)?.minzoom ?? 0;
           const l = new PointLayer3D(scene, data, { meta: dem.meta, heightAt: (a, b) => dem.heightAt(a, b) * VERTICAL_EXAGGERATION },
             zoomDistance(data.count ? data.positions[1] : 31.65, minzoom));
@@ -398,8 +403,28 @@ export const createCesiumEngine: EngineFactory = async (init) => {
   syncPoints();
   syncBuildings();
 
+  /** After an edit (here or by someone else): re-fetch the edited tilesets and point layers at the new revision. */
+  function refreshLayers(ids: string[], revision: number): void {
+    let tiles = false;
+    for (const id of ids) {
+      const def = getLayer(id);
+      if (def?.tiles) { sources[TILESETS.indexOf(def.tiles.tileset)]?.refresh(revision); tiles = true; }
+      const layer = points.get(id);
+      if (layer || pointLoads.has(id)) {
+        layer?.destroy(scene);
+        points.delete(id);
+        pointLoads.delete(id);
+        pointRevs.set(id, revision);
+      }
+    }
+    if (tiles) { imageryKey = ''; buildImagery(); }
+    syncPoints();
+    scene.requestRender();
+  }
+
   const engine: MapEngine = {
     kind: '3d',
+    refreshLayers,
     getView: currentView,
     setView: (view, opts) => flyTo(view, opts?.durationMs ?? 0),
     setLayers(next) {

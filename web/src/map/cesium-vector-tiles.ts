@@ -5,6 +5,7 @@ import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import type { Tileset } from '../../../layers/catalog.ts';
 import type { TileJSON } from './tilejson.ts';
+import { withRevision } from '../editing/revision-url.ts';
 
 /** Tiles kept decoded: two tilesets × a screenful at two levels, with room to pan back. */
 const CACHE_SIZE = 300;
@@ -16,6 +17,8 @@ export interface TileSource {
   get(z: number, x: number, y: number): Promise<VectorTile | null>;
   /** Tiles fetched and decoded so far. */
   readonly loaded: number;
+  /** After an edit: forget decoded tiles and fetch with `?rev=N` from now on (the browser cache holds the old ones). */
+  refresh(revision: number): void;
 }
 
 export function tileIntersectsBounds(z: number, x: number, y: number, bounds: [number, number, number, number] | undefined): boolean {
@@ -30,8 +33,12 @@ export function tileIntersectsBounds(z: number, x: number, y: number, bounds: [n
 export function createTileSource(tileset: Tileset, tileJson: TileJSON, onError: (e: Error) => void): TileSource {
   const cache = new Map<string, Promise<VectorTile | null>>();
   let loaded = 0;
-  const template = tileJson.tiles[0];
+  let template = tileJson.tiles[0];
   return {
+    refresh(revision) {
+      cache.clear();
+      template = withRevision(tileJson.tiles[0], revision);
+    },
     tileset,
     tileJson,
     get loaded() { return loaded; },
