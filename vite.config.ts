@@ -44,7 +44,8 @@ export default defineConfig({
   base: '/',
   plugins: [vue(), cesiumAssets()],
   // Everything ships from our own origin: no CDN, no web fonts (COMMON.md: never contact another host).
-  publicDir: false,
+  // web/public (the service worker, the PWA manifest and icons) is copied to the root of dist/web as is.
+  publicDir: resolve(repo, 'web/public'),
   server: {
     host: '127.0.0.1',
     port: 5173,

@@ -35,6 +35,7 @@ import { EditService } from '../tile-server/editing/service.ts';
 import { pointOnGeometry } from '../tile-server/export-formats.ts';
 import { openFeatureLayers } from '../tile-server/feature-store.ts';
 import { readShapefileZip } from '../tile-server/formats/shapefile-zip.ts';
+import { signIn } from '../test/helpers/session.ts';
 import { startServer, type ServerOptions } from '../tile-server/server.ts';
 import { buildTileset } from '../scripts/build-tiles.ts';
 import { json, raw } from '../test/helpers/http.ts';
@@ -271,20 +272,25 @@ const hasVertexNear = (pts: Pos[], at: Pos) => {
   return pts.some((p) => Math.abs(p[0] - t.px) <= 1.5 && Math.abs(p[1] - t.py) <= 1.5);
 };
 
+let cookie = '';
+
 async function editToVisible(): Promise<void> {
   console.log('3. edit-to-visible through a real server on geodata/build');
   const serverOptions: ServerOptions = {
     dataDir: DATA, webDir: join(tmp, 'web'), port: 0, telemetry: false, sweepIntervalMs: 0, editSyncIntervalMs: 0,
     databaseUrl: null, incidentDatabaseUrl: null, incidentDbFile: join(tmp, 'incidents.sqlite'),
     editDatabaseUrl: null, editDbFile: join(tmp, 'live-edits.sqlite'),
+    // Signed in as the demo planner; the session (in users.sqlite) outlives the restart below.
+    demoPassword: 'onemap-bench-pass', userDbFile: join(tmp, 'users.sqlite'),
   };
   let gridVisible: { n: number; p50: number; p95: number; movedShown: number } | undefined;
   let facilityVisible: { n: number; p50: number; p95: number; query: number } | undefined;
   const srv = await startServer(serverOptions);
   try {
     await srv.editing;
-    const H = { 'X-OneMap-Actor': 'planner:bench', 'Content-Type': 'application/json' };
-    const GZ = { 'Accept-Encoding': 'gzip' };
+    cookie = (await signIn(srv.url, 'planner', 'onemap-bench-pass')).cookie;
+    const H = { Cookie: cookie, 'Content-Type': 'application/json' };
+    const GZ = { Cookie: cookie, 'Accept-Encoding': 'gzip' };
     const send = (method: string, path: string, body: unknown) => raw(srv.url, path, { method, headers: H, body: JSON.stringify(body) });
     const tilePath = (p: Pos) => { const t = tileOf(p[0], p[1], 14); return `/tiles/overlay/14/${t.x}/${t.y}.mvt`; };
 
@@ -393,7 +399,7 @@ async function editToVisible(): Promise<void> {
   const again = await startServer(serverOptions);
   try {
     await again.editing;
-    const q = await raw(again.url, '/api/query', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    const q = await raw(again.url, '/api/query', { method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json' },
       body: JSON.stringify({ geometry: { type: 'Point', coordinates: [120.75, 31.65] }, layers: ['facilities'], predicate: 'dwithin', distance: 500 }) });
     if (q.status !== 200) throw new Error(`/api/query after the restart: ${q.status}`);
   } finally {

@@ -6,6 +6,9 @@
 // The server runs in a child process (`tile-server/main.ts`, as in production), so the publishers and the
 // WebSocket client in this process do not share its event loop; the bare brokers run out of process too.
 // Readings are QoS 1 JSON (the documented default form), seeded values inside each kind's normal range.
+// Since issue 9 the HTTP API and the /ws upgrade need a session: the bench signs in as the demo `operator` (the
+// server gets the test password and its own user store in the temp directory) and sends the cookie with every
+// request and with the WebSocket upgrade, as the signed-in web client does. The brokers alone need no sign-in.
 // Run: npx tsx bench/telemetry.bench.ts [--devices 20000] [--rounds 10] [--rate 10000] [--seconds 8]
 // About 1–1.5 minutes with the defaults. Aim (issue 7): ≥ 20,000 readings/s, p99 < 250 ms.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,9 +23,12 @@ import { startMosquitto, stopMosquitto } from '../scripts/mosquitto-local.ts';
 import { startEmbeddedBroker } from '../tile-server/telemetry/broker.ts';
 import { topicFor, type DeviceKind } from '../layers/telemetry/model.ts';
 import { encodeJson } from '../tile-server/telemetry/payload.ts';
+import { signIn, TEST_PASSWORD } from '../test/helpers/session.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const SEED = 20261129;
+/** Who watches the live feed: an operator may read the device layers and the telemetry stats. */
+const BENCH_USER = 'operator';
 
 // A child run of this file that only hosts an aedes broker (the "broker alone" peer, out of process like ours).
 if (process.argv.includes('--child-aedes')) {
@@ -184,14 +190,20 @@ try {
   // ---------------------------------------------------------------------------------------------- our pipeline
   log(`telemetry bench: ${fmt(DEVICES)} devices × ${ROUNDS} rounds, then ${fmt(RATE)}/s for ${SECONDS} s (seed ${SEED})`);
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(ROOT, 'geodata/build'), WEB_DIR: join(tmp, 'web'),
-    ONEMAP_WARM: '0', ONEMAP_DB_FILE: join(tmp, 'incidents.sqlite'), ONEMAP_TELEMETRY_FILE: join(tmp, 'telemetry.sqlite') };
-  for (const k of ['DATABASE_URL', 'INCIDENT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'MQTT_URL', 'MQTT_PORT']) delete env[k];
+    ONEMAP_WARM: '0', ONEMAP_DB_FILE: join(tmp, 'incidents.sqlite'), ONEMAP_TELEMETRY_FILE: join(tmp, 'telemetry.sqlite'),
+    // A fresh user store whose demo users get the test password (main.ts's counterpart of TEST_AUTH's demoPassword).
+    ONEMAP_USERS_FILE: join(tmp, 'users.sqlite'), ONEMAP_DEMO_PASSWORD: TEST_PASSWORD, ONEMAP_AUDIT_FILE: join(tmp, 'security-audit.sqlite'),
+    ONEMAP_EDITS_FILE: join(tmp, 'edits.sqlite') };
+  for (const k of ['DATABASE_URL', 'INCIDENT_DATABASE_URL', 'TELEMETRY_DATABASE_URL', 'AUTH_DATABASE_URL', 'AUDIT_DATABASE_URL', 'EDIT_DATABASE_URL', 'MQTT_URL', 'MQTT_PORT']) delete env[k];
   // node --import tsx (not npx): SIGTERM must reach the server itself, which then closes cleanly.
   const started = await spawnAndWait(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=.tmp/t4/prof'] : []), '--import', 'tsx', 'tile-server/main.ts'], env, /listening on (http:\/\/\S+)/, 'the server');
   server = started.child;
   const base = started.match;
+  const session = { Cookie: (await signIn(base, BENCH_USER)).cookie };
+  log(`signed in as ${BENCH_USER}`);
   const stats = async (): Promise<any> => {
-    const r = await fetch(`${base}/api/telemetry/stats`);
+    const r = await fetch(`${base}/api/telemetry/stats`, { headers: session });
+    if (r.status === 401 || r.status === 403) throw new Error(`GET /api/telemetry/stats as ${BENCH_USER}: ${r.status} ${await r.text()}`);
     return r.ok ? r.json() : null;
   };
   let st: any;
@@ -200,7 +212,9 @@ try {
   const brokerUrl: string = st.broker.url;
   log(`server ${base}, embedded broker ${brokerUrl}, ${fmt(st.engine.devices)} devices loaded`);
 
-  const listed: Device[] = (await (await fetch(`${base}/api/devices?limit=30000`)).json()).items
+  const devicesRes = await fetch(`${base}/api/devices?limit=30000`, { headers: session });
+  if (!devicesRes.ok) throw new Error(`GET /api/devices as ${BENCH_USER}: ${devicesRes.status} ${await devicesRes.text()}`);
+  const listed: Device[] = (await devicesRes.json()).items
     .filter((d: { layer: string }) => d.layer === 'sensors' || d.layer === 'cameras');
   const rng = createRng(SEED).fork('devices');
   for (let i = listed.length - 1; i > 0; i--) { const j = Math.floor(rng.next() * (i + 1)); [listed[i], listed[j]] = [listed[j], listed[i]]; }
@@ -208,7 +222,7 @@ try {
   if (devices.length < DEVICES) throw new Error(`only ${devices.length} devices in the built city (need ${DEVICES})`);
 
   // The WebSocket viewer: the whole city, every kind. Tracks the latest ts per device and publish→receipt latency.
-  const ws = new WebSocket(base.replace('http', 'ws') + '/ws');
+  const ws = new WebSocket(base.replace('http', 'ws') + '/ws', { headers: session });
   const latest = new Map<string, number>();
   let latencies: number[] | null = null;
   let latencyFrom = Infinity;
@@ -289,7 +303,7 @@ try {
   }
 
   const ratio = (x: number, y: number) => `${(x / y).toFixed(2)}x`;
-  const note = `${fmt(DEVICES)} devices, QoS 1 JSON, SQLite; >1 = ours faster (the peer does no rules, storage or WebSocket)`;
+  const note = `${fmt(DEVICES)} devices, QoS 1 JSON, SQLite, WebSocket viewer signed in as ${BENCH_USER} (session cookie on the /ws upgrade); >1 = ours faster (the peer does no rules, storage or WebSocket)`;
   results.push(`BENCH\ttelemetry readings/s: broker → rules → storage → WebSocket\t${fmt(pipeRate)}/s\taedes 1.2 alone (relay to 1 subscriber)\t${fmt(aedesRate)}/s\t${ratio(pipeRate, aedesRate)}\t${note}; aim ≥ 20,000/s`);
   if (mosqRate) results.push(`BENCH\ttelemetry readings/s: broker → rules → storage → WebSocket\t${fmt(pipeRate)}/s\tmosquitto alone (relay to 1 subscriber)\t${fmt(mosqRate)}/s\t${ratio(pipeRate, mosqRate)}\t${note}`);
   results.push(`BENCH\ttelemetry latency p50 publish → WebSocket at ${fmt(RATE)}/s\t${pct(lat, 0.5)} ms\taedes alone publish → subscriber\t${pct(aLat, 0.5)} ms\t${ratio(Math.max(1, pct(aLat, 0.5)), Math.max(1, pct(lat, 0.5)))}\t>1 = ours lower; ours includes the 100 ms frame batching`);

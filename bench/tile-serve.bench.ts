@@ -6,6 +6,12 @@
 // nginx runs with worker_processes 1: our server is one process on one event loop, so one nginx worker
 // is the like-for-like peer (on the 2-core bench machine wrk needs the other core anyway).
 // Needs wrk and nginx (apt-get install wrk nginx-light) and the built demo data (npm run data && npm run tiles).
+//
+// Sign-in (issue 9): the load generator is a signed-in client. The bench signs in as the demo `operator` (the
+// server gets the test password and a fresh user store in the temp directory) and wrk sends the session cookie
+// with every request, to both servers alike (nginx ignores it). /tiles/basemap is public, so there the cookie is
+// only carried; the overlay tileset needs the session, so on /tiles/overlay our server resolves and checks it on
+// every request (a request without it is refused with 401, checked before the runs) while nginx checks nothing.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +25,7 @@ import { tileIdToZxy } from 'pmtiles';
 import { CITY } from '../layers/catalog.ts';
 import { createRng } from '../scripts/data/rng.ts';
 import { PmtilesArchive } from '../tile-server/pmtiles-source.ts';
+import { signIn, TEST_PASSWORD } from '../test/helpers/session.ts';
 
 const execFileP = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,6 +41,11 @@ const duration = Number(arg('duration', '10'));
 const urlCount = Number(arg('urls', '2000'));
 const seed = arg('seed', '20261129');
 const CONNECTIONS = 32;
+/** The tilesets measured: the public basemap, and the overlay that needs a session. */
+const TILESETS = ['basemap', 'overlay'] as const;
+type Tileset = (typeof TILESETS)[number];
+/** The demo user whose session the load generator sends (any signed-in user may read both tilesets). */
+const BENCH_USER = 'operator';
 
 function log(msg: string): void {
   console.log(`[tile-serve] ${msg}`);
@@ -50,9 +62,9 @@ function freePort(): Promise<number> {
   });
 }
 
-function get(url: string): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((res, rej) => {
-    const req = request(url, { headers: { 'Accept-Encoding': 'gzip' } }, (r) => {
+    const req = request(url, { headers: { 'Accept-Encoding': 'gzip', ...headers } }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
       r.on('end', () => res({ status: r.statusCode ?? 0, headers: r.headers, body: Buffer.concat(chunks) }));
@@ -81,8 +93,9 @@ async function waitFor(url: string, what: string, child: ChildProcess): Promise<
  * most) and whose positions cluster around the city centre (normal, σ ≈ 6 km), drawn only from tiles
  * that exist in the archive so both servers answer 200 with a body.
  */
-function tileMix(existing: Map<number, [number, number, number]>, maxZoom: number): string[] {
-  const rng = createRng(seed).fork('tile-mix');
+function tileMix(existing: Map<number, [number, number, number]>, tileset: Tileset): string[] {
+  // The basemap keeps the fork label it always had, so its URL mix is the one earlier results were measured on.
+  const rng = createRng(seed).fork(tileset === 'basemap' ? 'tile-mix' : `tile-mix-${tileset}`);
   const byZoom = new Map<number, [number, number, number][]>();
   for (const t of existing.values()) {
     if (!byZoom.has(t[0])) byZoom.set(t[0], []);
@@ -104,9 +117,8 @@ function tileMix(existing: Map<number, [number, number, number]>, maxZoom: numbe
       if (keys.has(`${z}/${x}/${y}`)) tile = [z, x, y];
     }
     tile ??= rng.pick(byZoom.get(z)!);
-    out.push(`/tiles/basemap/${tile[0]}/${tile[1]}/${tile[2]}.mvt`);
+    out.push(`/tiles/${tileset}/${tile[0]}/${tile[1]}/${tile[2]}.mvt`);
   }
-  void maxZoom;
   return out;
 }
 
@@ -156,10 +168,12 @@ async function wrk(base: string, script: string, seconds: number, pid: number): 
 }
 
 async function main(): Promise<number> {
-  const archivePath = join(dataDir, 'basemap.pmtiles');
-  if (!existsSync(archivePath)) {
-    console.error(`缺少 ${archivePath}：请先运行 npm run data && npm run tiles。Missing ${archivePath}: run \`npm run data && npm run tiles\` first.`);
-    return 1;
+  for (const t of TILESETS) {
+    const p = join(dataDir, `${t}.pmtiles`);
+    if (!existsSync(p)) {
+      console.error(`缺少 ${p}：请先运行 npm run data && npm run tiles。Missing ${p}: run \`npm run data && npm run tiles\` first.`);
+      return 1;
+    }
   }
   try {
     await execFileP('wrk', ['--version']).catch((e: NodeJS.ErrnoException & { stdout?: string }) => {
@@ -178,31 +192,35 @@ async function main(): Promise<number> {
   const children: ChildProcess[] = [];
   try {
     await chmod(tmp, 0o755); // nginx workers run as an unprivileged user when started as root
-    const archive = await PmtilesArchive.open(archivePath);
-    const entries = await archive.entries();
-    const existing = new Map<number, [number, number, number]>();
-    for (const e of entries) for (let k = 0; k < e.runLength; k++) existing.set(e.tileId + k, tileIdToZxy(e.tileId + k));
-    log(`archive ${archivePath}: ${existing.size} tiles, z${archive.header.minZoom}–${archive.header.maxZoom}`);
-    const urls = tileMix(existing, archive.header.maxZoom);
-    const unique = [...new Set(urls)];
-    const zh = new Map<number, number>();
-    for (const u of urls) { const z = Number(u.split('/')[3]); zh.set(z, (zh.get(z) ?? 0) + 1); }
-    log(`URL mix: ${urls.length} requests, ${unique.length} distinct tiles; by zoom ${[...zh].sort((a, b) => a[0] - b[0]).map(([z, c]) => `z${z}:${c}`).join(' ')}`);
-
-    // Static copy for nginx: the stored gzip bytes as z/x/y.mvt files.
+    // Static copy for nginx: the stored gzip bytes as z/x/y.mvt files, for each tileset's URL mix.
     const www = join(tmp, 'www');
-    let bytes = 0;
-    for (const u of unique) {
-      const [z, x, y] = u.split('/').slice(3).map((s) => parseInt(s, 10));
-      const tile = await archive.getTile(PmtilesArchive.tileId(z, x, y));
-      if (!tile) throw new Error(`tile ${u} listed but not found`);
-      const file = join(www, u);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, tile.data);
-      bytes += tile.data.length;
+    const mixes = {} as Record<Tileset, { urls: string[]; unique: string[] }>;
+    for (const tileset of TILESETS) {
+      const archivePath = join(dataDir, `${tileset}.pmtiles`);
+      const archive = await PmtilesArchive.open(archivePath);
+      const entries = await archive.entries();
+      const existing = new Map<number, [number, number, number]>();
+      for (const e of entries) for (let k = 0; k < e.runLength; k++) existing.set(e.tileId + k, tileIdToZxy(e.tileId + k));
+      log(`archive ${archivePath}: ${existing.size} tiles, z${archive.header.minZoom}–${archive.header.maxZoom}`);
+      const urls = tileMix(existing, tileset);
+      const unique = [...new Set(urls)];
+      mixes[tileset] = { urls, unique };
+      const zh = new Map<number, number>();
+      for (const u of urls) { const z = Number(u.split('/')[3]); zh.set(z, (zh.get(z) ?? 0) + 1); }
+      log(`${tileset} URL mix: ${urls.length} requests, ${unique.length} distinct tiles; by zoom ${[...zh].sort((a, b) => a[0] - b[0]).map(([z, c]) => `z${z}:${c}`).join(' ')}`);
+      let bytes = 0;
+      for (const u of unique) {
+        const [z, x, y] = u.split('/').slice(3).map((s) => parseInt(s, 10));
+        const tile = await archive.getTile(PmtilesArchive.tileId(z, x, y));
+        if (!tile) throw new Error(`tile ${u} listed but not found`);
+        const file = join(www, u);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, tile.data);
+        bytes += tile.data.length;
+      }
+      await archive.close();
+      log(`wrote ${unique.length} pre-gzipped ${tileset} tiles (${(bytes / 1024 / 1024).toFixed(1)} MiB) for nginx`);
     }
-    await archive.close();
-    log(`wrote ${unique.length} pre-gzipped tiles (${(bytes / 1024 / 1024).toFixed(1)} MiB) for nginx`);
     await execFileP('chmod', ['-R', 'a+rX', www]);
 
     const nginxPort = await freePort();
@@ -247,9 +265,17 @@ http {
     nginx.stderr!.on('data', (d: Buffer) => process.stderr.write(`[nginx] ${d}`));
 
     const ourPort = await freePort();
+    // Its own stores in the temp directory: a fresh user store whose demo users get the test password (main.ts's
+    // counterpart of TEST_AUTH's demoPassword), and no edits from var/edits.sqlite patching overlay tiles.
+    const ourEnv: NodeJS.ProcessEnv = {
+      ...process.env, PORT: String(ourPort), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: join(tmp, 'no-web'), NODE_ENV: 'production',
+      ONEMAP_USERS_FILE: join(tmp, 'users.sqlite'), ONEMAP_DEMO_PASSWORD: TEST_PASSWORD, ONEMAP_AUDIT_FILE: join(tmp, 'security-audit.sqlite'),
+      ONEMAP_EDITS_FILE: join(tmp, 'edits.sqlite'), ONEMAP_DB_FILE: join(tmp, 'incidents.sqlite'), ONEMAP_TELEMETRY_FILE: join(tmp, 'telemetry.sqlite'),
+    };
+    for (const k of ['DATABASE_URL', 'INCIDENT_DATABASE_URL', 'AUTH_DATABASE_URL', 'AUDIT_DATABASE_URL', 'EDIT_DATABASE_URL', 'TELEMETRY_DATABASE_URL']) delete ourEnv[k];
     const ours = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'tile-server/main.ts')], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(ourPort), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: join(tmp, 'no-web'), NODE_ENV: 'production' },
+      env: ourEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(ours);
@@ -273,26 +299,40 @@ http {
     await waitFor(`${nginxUrl}/`, 'nginx', nginx);
     await waitFor(`${floorUrl}/`, 'bare node:http', floor);
 
+    const cookie = (await signIn(oursUrl, BENCH_USER)).cookie;
+    const session = { Cookie: cookie };
+    log(`signed in as ${BENCH_USER}; every request below carries the session cookie`);
+
     // Same bytes, same encoding from both, or the comparison means nothing.
     const rng = createRng(seed).fork('check');
-    for (let i = 0; i < 50; i++) {
-      const u = rng.pick(unique);
-      const [a, b] = await Promise.all([get(oursUrl + u), get(nginxUrl + u)]);
-      if (a.status !== 200 || b.status !== 200 || !a.body.equals(b.body) || a.headers['content-encoding'] !== 'gzip' || b.headers['content-encoding'] !== 'gzip') {
-        throw new Error(`servers disagree on ${u}: ours ${a.status} ${a.body.length} B, nginx ${b.status} ${b.body.length} B`);
+    for (const tileset of TILESETS) {
+      const { unique } = mixes[tileset];
+      for (let i = 0; i < 50; i++) {
+        const u = rng.pick(unique);
+        const [a, b] = await Promise.all([get(oursUrl + u, session), get(nginxUrl + u, session)]);
+        if (a.status !== 200 || b.status !== 200 || !a.body.equals(b.body) || a.headers['content-encoding'] !== 'gzip' || b.headers['content-encoding'] !== 'gzip') {
+          throw new Error(`servers disagree on ${u}: ours ${a.status} ${a.body.length} B, nginx ${b.status} ${b.body.length} B`);
+        }
       }
+      log(`both servers return identical gzip bytes for a sample of 50 ${tileset} tiles`);
     }
-    log('both servers return identical gzip bytes for a sample of 50 tiles');
+    // The overlay figures include the session check only if our server really makes one on these URLs.
+    const anon = await get(oursUrl + mixes.overlay.unique[0]);
+    if (anon.status !== 401) throw new Error(`${mixes.overlay.unique[0]} without a session answered ${anon.status}, expected 401: the overlay is no longer behind sign-in (tile-server/auth/policy.ts); fix this bench's note`);
+    log('without the cookie our server refuses overlay tiles (401): the overlay runs include the per-request session check');
 
-    const urlFile = join(tmp, 'urls.txt');
-    await writeFile(urlFile, urls.join('\n') + '\n');
-    const script = join(tmp, 'mix.lua');
-    await writeFile(script, `
+    const cookieLua = cookie.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+    const scripts = {} as Record<Tileset, string>;
+    for (const tileset of TILESETS) {
+      const urlFile = join(tmp, `urls-${tileset}.txt`);
+      await writeFile(urlFile, mixes[tileset].urls.join('\n') + '\n');
+      scripts[tileset] = join(tmp, `mix-${tileset}.lua`);
+      await writeFile(scripts[tileset], `
 local reqs = {}
 local i = 0
 function init(args)
   for line in io.lines("${urlFile}") do
-    reqs[#reqs + 1] = wrk.format("GET", line, { ["Accept-Encoding"] = "gzip" })
+    reqs[#reqs + 1] = wrk.format("GET", line, { ["Accept-Encoding"] = "gzip", ["Cookie"] = "${cookieLua}" })
   end
 end
 function request()
@@ -301,20 +341,29 @@ function request()
   return reqs[i]
 end
 `);
+    }
 
-    log('warming up both (3 s each)…');
-    await wrk(oursUrl, script, 3, ours.pid!);
-    await wrk(nginxUrl, script, 3, nginx.pid!);
-    await wrk(floorUrl, script, 2, floor.pid!);
+    log('warming up both (3 s each per tileset)…');
+    for (const tileset of TILESETS) {
+      await wrk(oursUrl, scripts[tileset], 3, ours.pid!);
+      await wrk(nginxUrl, scripts[tileset], 3, nginx.pid!);
+    }
+    await wrk(floorUrl, scripts.basemap, 2, floor.pid!);
 
     // Two alternating rounds, best of each: other work on the shared 2 cores only ever slows a run down.
-    const best = { ours: undefined as WrkResult | undefined, nginx: undefined as WrkResult | undefined, floor: undefined as WrkResult | undefined };
-    const cpu = { ours: [] as number[], nginx: [] as number[], floor: [] as number[] };
+    // The floor is tileset-independent: measured with the basemap mix only.
+    type Key = 'ours' | 'nginx' | 'floor' | 'oursOverlay' | 'nginxOverlay';
+    const runs: [Key, string, number, Tileset][] = [
+      ['ours', oursUrl, ours.pid!, 'basemap'], ['nginx', nginxUrl, nginx.pid!, 'basemap'], ['floor', floorUrl, floor.pid!, 'basemap'],
+      ['oursOverlay', oursUrl, ours.pid!, 'overlay'], ['nginxOverlay', nginxUrl, nginx.pid!, 'overlay'],
+    ];
+    const best = {} as Partial<Record<Key, WrkResult>>;
+    const cpu = { ours: [], nginx: [], floor: [], oursOverlay: [], nginxOverlay: [] } as Record<Key, number[]>;
     for (let round = 1; round <= 2; round++) {
-      for (const [name, url, pid] of [['ours', oursUrl, ours.pid!], ['nginx', nginxUrl, nginx.pid!], ['floor', floorUrl, floor.pid!]] as const) {
-        const r = await wrk(url, script, duration, pid);
+      for (const [name, url, pid, tileset] of runs) {
+        const r = await wrk(url, scripts[tileset], duration, pid);
         cpu[name].push(r.cpuUsPerReq);
-        log(`round ${round} ${name.padEnd(5)}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99ms.toFixed(2)} ms, server CPU ${r.cpuUsPerReq.toFixed(1)} µs/request${r.non2xx ? `, ${r.non2xx} non-2xx!` : ''}${r.errors ? `, ${r.errors}` : ''}`);
+        log(`round ${round} ${name.padEnd(12)}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99ms.toFixed(2)} ms, server CPU ${r.cpuUsPerReq.toFixed(1)} µs/request${r.non2xx ? `, ${r.non2xx} non-2xx!` : ''}${r.errors ? `, ${r.errors}` : ''}`);
         if (r.non2xx > 0) throw new Error(`${name} answered ${r.non2xx} requests with non-2xx statuses`);
         const prev = best[name];
         if (!prev || r.rps > prev.rps) best[name] = r;
@@ -323,15 +372,27 @@ end
     const o = best.ours!;
     const n = best.nginx!;
     const f = best.floor!;
+    const oo = best.oursOverlay!;
+    const no = best.nginxOverlay!;
     const minCpu = (xs: number[]) => Math.min(...xs);
-    const [oc, nc, fc] = [minCpu(cpu.ours), minCpu(cpu.nginx), minCpu(cpu.floor)];
-    console.log(`\nours : ${o.rps.toFixed(0)} req/s, p99 ${o.p99ms.toFixed(2)} ms, ${oc.toFixed(1)} µs CPU/request`);
-    console.log(`nginx: ${n.rps.toFixed(0)} req/s, p99 ${n.p99ms.toFixed(2)} ms, ${nc.toFixed(1)} µs CPU/request`);
+    const [oc, nc, fc, ooc, noc] = [minCpu(cpu.ours), minCpu(cpu.nginx), minCpu(cpu.floor), minCpu(cpu.oursOverlay), minCpu(cpu.nginxOverlay)];
+    console.log(`\nours : ${o.rps.toFixed(0)} req/s, p99 ${o.p99ms.toFixed(2)} ms, ${oc.toFixed(1)} µs CPU/request (basemap)`);
+    console.log(`nginx: ${n.rps.toFixed(0)} req/s, p99 ${n.p99ms.toFixed(2)} ms, ${nc.toFixed(1)} µs CPU/request (basemap)`);
+    console.log(`ours : ${oo.rps.toFixed(0)} req/s, p99 ${oo.p99ms.toFixed(2)} ms, ${ooc.toFixed(1)} µs CPU/request (overlay, session checked)`);
+    console.log(`nginx: ${no.rps.toFixed(0)} req/s, p99 ${no.p99ms.toFixed(2)} ms, ${noc.toFixed(1)} µs CPU/request (overlay)`);
     console.log(`bare node:http floor (constant body): ${f.rps.toFixed(0)} req/s, ${fc.toFixed(1)} µs CPU/request — ours is ${(o.rps / f.rps * 100).toFixed(0)}% of the floor's throughput`);
-    const note = `wrk -t1 -c${CONNECTIONS} -d${duration}s, ${urls.length}-URL mix (${unique.length} tiles, z12–14 weighted, around the centre), best of 2; nginx 1 worker, pre-gzipped files`;
-    console.log(`BENCH\ttile serving throughput (/tiles/basemap)\t${o.rps.toFixed(0)} req/s\tnginx (1 worker, static .mvt.gz)\t${n.rps.toFixed(0)} req/s\t${(o.rps / n.rps).toFixed(2)}x\t${note}; ratio = ours/nginx, >1 = we serve more`);
-    console.log(`BENCH\ttile serving server CPU per request (/tiles/basemap)\t${oc.toFixed(1)} µs\tnginx (1 worker, static .mvt.gz)\t${nc.toFixed(1)} µs\t${(nc / oc).toFixed(2)}x\t${note}; user+sys CPU of the server process(es) / requests, least of 2 rounds, steadier than req/s on a shared machine; ratio = nginx/ours, >1 = we use less CPU`);
-    console.log(`BENCH\ttile serving p99 latency (/tiles/basemap)\t${o.p99ms.toFixed(2)} ms\tnginx (1 worker, static .mvt.gz)\t${n.p99ms.toFixed(2)} ms\t${(n.p99ms / o.p99ms).toFixed(2)}x\t${note}; ratio = nginx p99 / our p99, >1 = we are faster`);
+    const peer = 'nginx (1 worker, static .mvt.gz)';
+    const note = (t: Tileset) => `wrk -t1 -c${CONNECTIONS} -d${duration}s, ${mixes[t].urls.length}-URL mix (${mixes[t].unique.length} tiles, z12–14 weighted, around the centre), best of 2; nginx 1 worker, pre-gzipped files; `
+      + (t === 'basemap'
+        ? `signed-in client: every request carries the session cookie, but /tiles/basemap is public, so neither side checks it`
+        : `signed in: every request carries the session cookie, which our server resolves and checks on each overlay request (401 without it); nginx serves the files and checks nothing`);
+    const cpuNote = 'user+sys CPU of the server process(es) / requests, least of 2 rounds, steadier than req/s on a shared machine; ratio = nginx/ours, >1 = we use less CPU';
+    console.log(`BENCH\ttile serving throughput (/tiles/basemap)\t${o.rps.toFixed(0)} req/s\t${peer}\t${n.rps.toFixed(0)} req/s\t${(o.rps / n.rps).toFixed(2)}x\t${note('basemap')}; ratio = ours/nginx, >1 = we serve more`);
+    console.log(`BENCH\ttile serving server CPU per request (/tiles/basemap)\t${oc.toFixed(1)} µs\t${peer}\t${nc.toFixed(1)} µs\t${(nc / oc).toFixed(2)}x\t${note('basemap')}; ${cpuNote}`);
+    console.log(`BENCH\ttile serving p99 latency (/tiles/basemap)\t${o.p99ms.toFixed(2)} ms\t${peer}\t${n.p99ms.toFixed(2)} ms\t${(n.p99ms / o.p99ms).toFixed(2)}x\t${note('basemap')}; ratio = nginx p99 / our p99, >1 = we are faster`);
+    console.log(`BENCH\ttile serving throughput (/tiles/overlay, signed in)\t${oo.rps.toFixed(0)} req/s\t${peer}\t${no.rps.toFixed(0)} req/s\t${(oo.rps / no.rps).toFixed(2)}x\t${note('overlay')}; ratio = ours/nginx, >1 = we serve more`);
+    console.log(`BENCH\ttile serving server CPU per request (/tiles/overlay, signed in)\t${ooc.toFixed(1)} µs\t${peer}\t${noc.toFixed(1)} µs\t${(noc / ooc).toFixed(2)}x\t${note('overlay')}; ${cpuNote}`);
+    console.log(`BENCH\ttile serving p99 latency (/tiles/overlay, signed in)\t${oo.p99ms.toFixed(2)} ms\t${peer}\t${no.p99ms.toFixed(2)} ms\t${(no.p99ms / oo.p99ms).toFixed(2)}x\t${note('overlay')}; ratio = nginx p99 / our p99, >1 = we are faster`);
     return 0;
   } finally {
     for (const c of children) {

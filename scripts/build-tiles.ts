@@ -46,7 +46,9 @@ function readLayer(dir: string, def: LayerDef): Layer {
   // (buildTileset says so); only a tileset with no layer at all is an error.
   if (!existsSync(path)) return { def, features: [], bbox: geometryBbox(null) };
   const file = openFlatGeobuf(readFileSync(path));
-  const keep = TILE_PROPERTIES.filter((p) => def.fields.some((f) => f.name === p));
+  // Personal fields (FieldDef.personal) never go into tiles, even if named in TILE_PROPERTIES: tiles are cached
+  // and shared, so they cannot be masked per caller (issue 9).
+  const keep = TILE_PROPERTIES.filter((p) => def.fields.some((f) => f.name === p && !f.personal));
   const features: GeoJSON.Feature[] = [];
   for (const f of file.features()) {
     const props: Record<string, unknown> = {};
@@ -90,7 +92,7 @@ function metadata(tileset: Tileset, layers: Layer[]): Record<string, unknown> {
       description: l.def.title,
       minzoom: l.def.tiles!.minzoom,
       maxzoom: l.def.tiles!.maxzoom,
-      fields: Object.fromEntries(l.def.fields.filter((f) => TILE_PROPERTIES.includes(f.name)).map((f) => [f.name, FIELD_TYPE[f.type]])),
+      fields: Object.fromEntries(l.def.fields.filter((f) => TILE_PROPERTIES.includes(f.name) && !f.personal).map((f) => [f.name, FIELD_TYPE[f.type]])),
     })),
   };
 }

@@ -6,14 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getLayer } from '../layers/catalog.ts';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
-import { fractionDifferent, newestMtime, requireBuiltData } from './helpers/web-build.ts';
+import { countColour, decodePng, distinctColours, useBrowserFixture } from './helpers/browser.ts';
+import { fractionDifferent, newestMtime } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
 const PAGE_SRC = join(ROOT, 'test', 'globe-page');
 const PAGE_DIR = join(ROOT, 'dist', 'test-globe');
 const SCREENSHOT = join(ROOT, 'test-results', '3d-yushan.png');
@@ -36,27 +34,13 @@ function ensurePageBuilt(): void {
 }
 
 describe('3D globe (Cesium engine)', () => {
-  let server: RunningServer;
-  let browser: LaunchedBrowser;
-  let requests: RequestLog;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    requireBuiltData(DATA_DIR, ['basemap.pmtiles', 'overlay.pmtiles', 'terrain/dem.f32']);
-    ensurePageBuilt();
-    server = await startServer({ dataDir: DATA_DIR, webDir: PAGE_DIR, port: 0 });
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    requests = watchRequests(browser.context);
-    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  // Built before the fixture's server starts serving it (hooks run in the order they are registered).
+  beforeAll(() => ensurePageBuilt());
+  // The overlay tiles (points, labels) need a session; the operator sees them all.
+  const { srv: server, browser } = useBrowserFixture({ user: 'operator', webDir: PAGE_DIR, requireData: ['basemap.pmtiles', 'overlay.pmtiles', 'terrain/dem.f32'] });
 
   it('drapes our basemap on DEM terrain over 虞山, from 127.0.0.1 only', async () => {
-    const { page } = browser;
+    const { page, requests, pageErrors } = browser;
     const started = Date.now();
     await page.goto(`${server.url}/?${VIEW}`);
     // A pitched globe in software WebGL on a shared 2-core machine: generous.

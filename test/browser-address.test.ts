@@ -2,37 +2,18 @@
 // map on the right building, with its grid and its linked records, and nothing leaves 127.0.0.1.
 // The address is taken from the built demo city (not hard-coded) and made messy the way people write:
 // no city, the house number in Chinese numerals, 栋 for 幢, 房 for 室.
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { zhNumber } from '../scripts/data/names.ts';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
+import { useBrowserFixture } from './helpers/browser.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
-const WEB_DIR = resolve(process.env.WEB_DIR ?? join(ROOT, 'dist', 'web'));
-
-let server: RunningServer;
-let browser: LaunchedBrowser;
-let requests: RequestLog;
-
-beforeAll(async () => {
-  // npm test builds dist/web before the tests (scripts/ensure-built.ts); the server serves it as is.
-  server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
-  browser = await launchBrowser({ width: 1280, height: 800 });
-  requests = watchRequests(browser.page);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+// The operator sees the 一标多实 people unmasked; the card's sections are the same for every staff role.
+const { srv: server, browser } = useBrowserFixture({ user: 'operator', allowPageErrors: true });
 
 interface AddressProps { full: string; code: string; grid_code: string; houseno: string; level: string }
 
 describe('address search in the app', () => {
   it('finds a messy address, flies to its building and shows its grid and links', async () => {
-    const items = await (await fetch(`${server.url}/ogc/collections/addresses/items?bbox=120.74,31.64,120.76,31.66&limit=500`)).json();
+    const items = await (await browser.fetch(`${server.url}/ogc/collections/addresses/items?bbox=120.74,31.64,120.76,31.66&limit=500`)).json();
     const rooms = (items.features as { properties: AddressProps; geometry: { coordinates: [number, number] } }[])
       .filter((f) => f.properties.level === 'room' && /^\d+号$/.test(f.properties.houseno));
     expect(rooms.length).toBeGreaterThan(0);
@@ -67,6 +48,6 @@ describe('address search in the app', () => {
     expect(text).toContain(p.full);
     expect(text).toContain('一标多实');
     expect(text).toMatch(/bld-\d+/);
-    expect(requests.foreign, requests.foreign.join('\n')).toEqual([]);
+    expect(browser.requests.foreign, browser.requests.foreign.join('\n')).toEqual([]);
   });
 });

@@ -5,16 +5,9 @@
 // No request may leave 127.0.0.1. Needs geodata/build (npm run data && npm run tiles, incl. incidents.fgb)
 // and Debian packages chromium + fonts-noto-cjk.
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { decodePng, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog, type RgbaImage } from './helpers/browser.ts';
-import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
-const WEB_DIR = resolve(process.env.WEB_DIR ?? join(ROOT, 'dist', 'web'));
+import { describe, expect, it } from 'vitest';
+import { decodePng, useBrowserFixture, type RgbaImage } from './helpers/browser.ts';
 /** The map right of the side panels, clear of the title bar, controls and readouts. */
 const MAP_REGION = { x: 370, y: 60, width: 820, height: 620 };
 const CENTRE = { lon: 120.75, lat: 31.65 };
@@ -58,29 +51,8 @@ function hotPixels(img: RgbaImage): number {
 }
 
 describe('analysis in the browser', () => {
-  let server: RunningServer;
-  let browser: LaunchedBrowser;
-  let requests: RequestLog;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    requireBuiltData(DATA_DIR, ['basemap.pmtiles', 'overlay.pmtiles', 'incidents.fgb', 'grids.fgb', 'cameras.fgb']);
-    if (!process.env.WEB_DIR) ensureWebBuilt();
-    server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    requests = watchRequests(browser.context);
-    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
-  });
-
-  afterEach(() => {
-    expect(requests.foreign, `requests to hosts other than 127.0.0.1:\n${requests.foreign.join('\n')}`).toEqual([]);
-    expect(pageErrors, 'uncaught page errors').toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  // The analyst's scenario: lookups, drawn-polygon queries and hot spots (personal fields come masked).
+  const { srv: server, browser } = useBrowserFixture({ user: 'analyst', requireData: ['basemap.pmtiles', 'overlay.pmtiles', 'incidents.fgb', 'grids.fgb', 'cameras.fgb'] });
 
   it('a map click opens the lookup card: grid, manager, address, covering cameras; a camera opens from it', async () => {
     const { page } = browser;
@@ -133,7 +105,7 @@ describe('analysis in the browser', () => {
     expect(request.layers).toEqual(['addresses', 'cameras']);
     expect(request.geometry.type).toBe('Polygon');
     // The same query straight to the server: the panel shows its counts.
-    const direct = (await (await fetch(`${server.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) })).json()) as {
+    const direct = (await (await browser.fetch(`${server.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) })).json()) as {
       layers: { layer: string; count: number }[];
     };
     const results = panel.locator('.results');

@@ -4,16 +4,12 @@
 // npm run tiles) and Debian packages chromium + fonts-noto-cjk.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getLayer, tilesetLayers } from '../layers/catalog.ts';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { countColour, decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type Region, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt, fractionDifferent, requireBuiltData } from './helpers/web-build.ts';
+import { countColour, decodePng, distinctColours, useBrowserFixture, type Region } from './helpers/browser.ts';
+import { fractionDifferent } from './helpers/web-build.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-/** Same variable as tile-server/main.ts, so a test run can point at another build. */
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
-const WEB_DIR = join(ROOT, 'dist', 'web');
 const SCREENSHOT = join(ROOT, 'test-results', 'first-page.png');
 /** The page background (App.vue `body`), i.e. what shows where nothing is drawn. */
 const BACKGROUND = [0xf4, 0xf1, 0xea];
@@ -29,27 +25,11 @@ const PIXEL_DELTA = 40;
 const MAX_DIFFERENT = 0.02;
 
 describe('first page /', () => {
-  let server: RunningServer;
-  let browser: LaunchedBrowser;
-  let requests: RequestLog;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    requireBuiltData(DATA_DIR);
-    ensureWebBuilt();
-    server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    requests = watchRequests(browser.context);
-    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  // The first page behind the sign-in gate, as the operator (the city-wide 一张图 user).
+  const { srv: server, browser } = useBrowserFixture({ user: 'operator' });
 
   it('draws Changshu from local tiles with Chinese labels and UI, contacting only 127.0.0.1', async () => {
-    const { page } = browser;
+    const { page, requests, pageErrors } = browser;
     await page.goto(`${server.url}/`);
     // Software WebGL and main-thread MVT parsing on a shared 2-core machine: be generous.
     await page.waitForFunction(

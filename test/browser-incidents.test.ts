@@ -4,19 +4,14 @@
 // candidates come with their reasons → dispatch the first → the case is dispatched to them, its marker
 // turns the dispatched colour and the timeline holds every step. No request leaves 127.0.0.1.
 // Needs: geodata/build (npm run data && npm run tiles) and Debian packages chromium + fonts-noto-cjk.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { STATUS_COLOURS } from '../web/src/map/incident-overlay.ts';
-import { countColour, decodePng, launchBrowser, watchRequests, type LaunchedBrowser, type Region, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';
+import { countColour, decodePng, signInContext, useBrowserFixture, type Region } from './helpers/browser.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
-const WEB_DIR = resolve(process.env.WEB_DIR ?? join(ROOT, 'dist', 'web'));
 const OUT = join(ROOT, 'test-results');
 const SIZE = { width: 1280, height: 800 };
 /** Right of the side panels (340 px from x = 12), clear of the title bar and the controls. */
@@ -42,32 +37,13 @@ async function waitForColour(page: Page, name: string, rgb: readonly number[], p
 }
 
 describe('incident board', () => {
-  let server: RunningServer;
-  let browser: LaunchedBrowser;
-  let requests: RequestLog;
-  let dbDir: string;
-  const pageErrors: string[] = [];
+  // The operator runs the board (report, register, dispatch); the fixture keeps the stores in a temp directory.
+  const { srv: server, browser } = useBrowserFixture({ user: 'operator' });
   let dispatched: { id: string; assignee: string } | null = null;
-
-  beforeAll(async () => {
-    requireBuiltData(DATA_DIR);
-    if (!process.env.WEB_DIR) ensureWebBuilt();
-    dbDir = mkdtempSync(join(tmpdir(), 'onemap-board-'));
-    server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0, incidentDbFile: join(dbDir, 'incidents.sqlite'), incidentDatabaseUrl: null });
-    await server.incidents;
-    browser = await launchBrowser(SIZE);
-    requests = watchRequests(browser.context);
-    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
-  }, 600_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dbDir) rmSync(dbDir, { recursive: true, force: true });
-  });
+  beforeAll(async () => { await server.server.incidents; });
 
   it('reports on the map, queues, opens, registers and dispatches with reasons', async () => {
-    const { page } = browser;
+    const { page, requests, pageErrors } = browser;
     await page.goto(`${server.url}/`);
     await page.waitForFunction(() => document.documentElement.dataset.mapReady === '1', null, { timeout: 180_000, polling: 250 });
     await settle(page);
@@ -147,7 +123,7 @@ describe('incident board', () => {
     expect(blue, 'dispatched-colour pixels at the case (map centre)').toBeGreaterThan(80);
 
     // The server agrees (nothing only in the page).
-    const stored = await (await fetch(`${server.url}/api/incidents/${incident.id}`)).json() as { incident: { status: string; assigneeId: string }; transitions: unknown[] };
+    const stored = await (await browser.fetch(`${server.url}/api/incidents/${incident.id}`)).json() as { incident: { status: string; assigneeId: string }; transitions: unknown[] };
     expect(stored.incident).toMatchObject({ status: 'dispatched', assigneeId: firstId });
     expect(stored.transitions).toHaveLength(3);
 
@@ -156,23 +132,30 @@ describe('incident board', () => {
     expect(pageErrors, 'uncaught page errors').toEqual([]);
   }, 600_000);
 
-  it("lists the case in the assignee's own cases (?as=) and lets them accept it", async () => {
+  it("lists the case in the assigned grid manager's own cases once they sign in, and lets them accept it", async () => {
     expect(dispatched, 'needs the dispatched case of the test above').not.toBeNull();
     const { id, assignee } = dispatched!;
-    const { page } = browser;
-    await page.goto(`${server.url}/?as=${encodeURIComponent(assignee)}`);
+    // A grid-level case goes to its grid's own manager first (tile-server/incidents/dispatcher.ts), whose account is grid-{code}.
+    const grid = /^gm-(\d+)$/.exec(assignee)?.[1];
+    expect(grid, `the best candidate ${assignee} is the grid's manager`).toBeTruthy();
+    const { page, context, requests, pageErrors } = browser;
+    await context.clearCookies();
+    const me = await signInContext(context, server.url, `grid-${grid}`);
+    expect(me).toMatchObject({ role: 'grid_manager', grids: [grid] });
+    await page.goto(`${server.url}/`);
     await page.waitForFunction(() => document.documentElement.dataset.mapReady === '1', null, { timeout: 180_000, polling: 250 });
-    const mine = page.locator(`[data-panel="mycases"] .my-cases[data-me="${assignee}"] li[data-incident="${id}"]`);
+    const mine = page.locator(`[data-panel="mycases"] .my-cases li[data-incident="${id}"]`);
     await mine.waitFor({ timeout: 60_000 });
     await mine.locator('button').click();
     const detail = page.locator(`.incident-detail[data-incident="${id}"]`);
     await detail.waitFor({ timeout: 30_000 });
     // The assignee acts as themself: accept is theirs, register/dispatch are not offered.
-    const group = detail.locator(`.group[data-actor$=":${assignee}"]`).first();
+    const group = detail.locator('.group[data-actor^="grid_manager:"]').first();
     expect(await group.locator('button').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.action))).toEqual(expect.arrayContaining(['accept', 'decline']));
     await group.locator('button[data-action="accept"]').click();
     await page.locator(`.incident-detail[data-incident="${id}"][data-status="handling"]`).waitFor({ timeout: 30_000 });
-    const stored = await (await fetch(`${server.url}/api/incidents/${id}`)).json() as { transitions: { action: string; actor: { id: string } }[] };
+    const stored = await (await browser.fetch(`${server.url}/api/incidents/${id}`)).json() as { transitions: { action: string; actor: { id: string } }[] };
+    // Recorded as the assignee (the responder gm-{grid}) that the signed-in grid manager is.
     expect(stored.transitions.at(-1)).toMatchObject({ action: 'accept', actor: { id: assignee } });
     expect(requests.foreign).toEqual([]);
     expect(pageErrors, 'uncaught page errors').toEqual([]);

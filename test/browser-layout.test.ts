@@ -1,22 +1,15 @@
-// The layouts and map controls in a real browser (Chromium, software WebGL, the 2D engine): the 4K
-// wall layout leaves the screen to the map, the phone layout works by touch at 390×844, "my location"
+// The layouts and map controls in a real browser (Chromium, software WebGL, the 2D engine): the phone
+// layout works by touch at 390×844 (the 4K wall has its own test, browser-wall.test.ts), "my location"
 // moves the view to an emulated position (and explains a refusal), the full-screen button toggles,
 // and the place search flies to a town and a grid by name or code; in 3D the world around the city is
 // Natural Earth from our own server, not a blank globe. No request leaves 127.0.0.1.
 // Needs: geodata/build (npm run data && npm run tiles) and Debian packages chromium + fonts-noto-cjk.
-import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CITY } from '../layers/catalog.ts';
 import { geometryBbox } from '../layers/formats/flatgeobuf.ts';
 import { fitBboxView } from '../web/src/map/places-index.ts';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { decodePng, distinctColours, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
-const WEB_DIR = resolve(process.env.WEB_DIR ?? join(ROOT, 'dist', 'web'));
+import { decodePng, distinctColours, useBrowser, useTestServer, type TestServer } from './helpers/browser.ts';
 
 interface Camera { lon: number; lat: number; zoom: number }
 
@@ -53,31 +46,13 @@ async function box(page: Page, selector: string): Promise<Box> {
   return b!;
 }
 
-function useServer() {
-  const ctx: { server: RunningServer } = {} as never;
-  beforeAll(async () => {
-    requireBuiltData(DATA_DIR);
-    if (!process.env.WEB_DIR) ensureWebBuilt();
-    ctx.server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
-  });
-  afterAll(async () => { await ctx.server?.close(); });
-  return ctx;
-}
-
-/** A browser per describe block, its request log checked after every test. */
-function useBrowser(opts: { width: number; height: number; hasTouch?: boolean }) {
-  const ctx: { browser: LaunchedBrowser; requests: RequestLog; errors: string[] } = { errors: [] } as never;
-  beforeAll(async () => {
-    ctx.browser = await launchBrowser(opts);
-    ctx.requests = watchRequests(ctx.browser.context);
-    ctx.browser.page.on('pageerror', (e) => ctx.errors.push(e.message));
-  });
-  afterEach(() => {
-    expect(ctx.requests.foreign, `requests to hosts other than 127.0.0.1:\n${ctx.requests.foreign.join('\n')}`).toEqual([]);
-    expect(ctx.errors, 'uncaught page errors').toEqual([]);
-  });
-  afterAll(async () => { await ctx.browser?.close(); });
-  return ctx;
+/**
+ * A browser per describe block on the shared server, signed in as the operator (the wall, the desktop and
+ * the map's phone layout are theirs); the fixture fails a test on a request leaving 127.0.0.1 or a page error.
+ */
+function useOperatorBrowser(srv: TestServer, opts: { width: number; height: number; hasTouch?: boolean }) {
+  const browser = useBrowser(() => srv, { ...opts, user: 'operator' });
+  return { get browser() { return browser; }, get requests() { return browser.requests; } };
 }
 
 /** Share of a grid of sample points over the viewport where the map itself is on top (not a panel). */
@@ -95,55 +70,11 @@ async function mapShare(page: Page, width: number, height: number, step = 40): P
 }
 
 describe('layouts and map controls', () => {
-  const srv = useServer();
-
-  describe('wall layout (?layout=wall, 3840×2160)', () => {
-    const W = 3840, H = 2160;
-    const b = useBrowser({ width: W, height: H });
-
-    it('fills the 4K screen with the map and docks the panels at the edge', async () => {
-      const { page } = b.browser;
-      await page.goto(`${srv.server.url}/?layout=wall`);
-      await waitForMap(page);
-      const html = await page.evaluate(() => ({ layout: document.documentElement.dataset.layout, wall: document.documentElement.classList.contains('layout-wall') }));
-      expect(html).toEqual({ layout: 'wall', wall: true });
-      // The map's canvas covers the whole screen at full resolution (device pixel ratio 1).
-      const canvas = await page.evaluate(() => {
-        const c = document.querySelector('.engine-host canvas') as HTMLCanvasElement | null;
-        const r = c?.getBoundingClientRect();
-        return c && r ? { w: r.width, h: r.height, x: r.x, y: r.y, bw: c.width, bh: c.height } : null;
-      });
-      expect(canvas).not.toBeNull();
-      expect(canvas!.x).toBeLessThanOrEqual(0);
-      expect(canvas!.y).toBeLessThanOrEqual(0);
-      expect(canvas!.w).toBeGreaterThanOrEqual(W);
-      expect(canvas!.h).toBeGreaterThanOrEqual(H);
-      expect(canvas!.bw).toBeGreaterThanOrEqual(W);
-      expect(canvas!.bh).toBeGreaterThanOrEqual(H);
-      // Panels are docked on the left, readable from metres away (scaled up), and leave the rest to the map.
-      const dock = await box(page, '.side-panels-dock');
-      expect(dock.x).toBeLessThan(W * 0.05);
-      expect(dock.x + dock.width).toBeLessThan(W * 0.3);
-      expect(dock.height).toBeGreaterThan(H * 0.5);
-      const catalogHeader = await box(page, '.side-panels-dock [data-panel="catalog"] h2 button');
-      expect(catalogHeader.height, 'panel headers are scaled up for the wall').toBeGreaterThan(40);
-      const title = await box(page, '.title-bar');
-      expect(title.height).toBeGreaterThanOrEqual(64);
-      // The city centre of the screen, and most of it overall, is map.
-      expect(await topAt(page, W / 2, H / 2, '.map')).toBe(true);
-      expect(await topAt(page, W * 0.75, H * 0.75, '.map')).toBe(true);
-      expect(await mapShare(page, W, H, 80), 'share of the screen where the map is on top').toBeGreaterThan(0.7);
-      // Controls are on screen, right-hand side, and not covered.
-      const home = await box(page, '.nav-home');
-      expect(home.x + home.width).toBeLessThanOrEqual(W);
-      expect(home.x).toBeGreaterThan(W * 0.9);
-      expect(await topAt(page, home.x + home.width / 2, home.y + home.height / 2, '.nav-home')).toBe(true);
-    }, 400_000);
-  });
+  const srv = useTestServer();
 
   describe('phone layout (390×844, touch)', () => {
     const W = 390, H = 844;
-    const b = useBrowser({ width: W, height: H, hasTouch: true });
+    const b = useOperatorBrowser(srv, { width: W, height: H, hasTouch: true });
 
     it('puts the panels in a bottom sheet reachable by tap, with 44-px targets', async () => {
       const { page } = b.browser;
@@ -189,7 +120,7 @@ describe('layouts and map controls', () => {
 
     it('opens a camera’s info with a tap on the map', async () => {
       const { page } = b.browser;
-      const res = await fetch(`${srv.server.url}/ogc/collections/cameras/items?limit=1`);
+      const res = await b.browser.fetch(`${srv.server.url}/ogc/collections/cameras/items?limit=1`);
       const cam = ((await res.json()) as GeoJSON.FeatureCollection<GeoJSON.Point>).features[0];
       const [lon, lat] = cam.geometry.coordinates;
       // The view centre sits above the bottom sheet (the sheet covers the lower 42 %).
@@ -215,7 +146,7 @@ describe('layouts and map controls', () => {
   });
 
   describe('3D world background (960×600)', () => {
-    const b = useBrowser({ width: 960, height: 600 });
+    const b = useOperatorBrowser(srv, { width: 960, height: 600 });
 
     it('shows Natural Earth from our server around the city, not a blank globe', async () => {
       const { page } = b.browser;
@@ -236,7 +167,7 @@ describe('layouts and map controls', () => {
   });
 
   describe('desktop controls (1280×800)', () => {
-    const b = useBrowser({ width: 1280, height: 800 });
+    const b = useOperatorBrowser(srv, { width: 1280, height: 800 });
     /** A point inside the city, off its centre, so a move to it is unmistakable. */
     const HERE = { longitude: 120.71, latitude: 31.62 };
 
@@ -302,7 +233,7 @@ describe('layouts and map controls', () => {
 
       for (const [layer, by] of [['towns', 'name'], ['grids', 'code']] as const) {
         // The last feature of the collection: not the first one, which a default might hit by luck.
-        const all = (await (await fetch(`${srv.server.url}/ogc/collections/${layer}/items?limit=1000`)).json()) as GeoJSON.FeatureCollection;
+        const all = (await (await b.browser.fetch(`${srv.server.url}/ogc/collections/${layer}/items?limit=1000`)).json()) as GeoJSON.FeatureCollection;
         const f = all.features[all.features.length - 1];
         const props = f.properties as { name: string; code: string | number };
         const query = String(props[by]);

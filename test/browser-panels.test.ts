@@ -5,16 +5,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getLayer } from '../layers/catalog.ts';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { countColour, decodePng, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';
+import { countColour, decodePng, useBrowserFixture } from './helpers/browser.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
-/** WEB_DIR (as in tile-server/main.ts) tests a bundle built elsewhere as it is; the default dist/web is rebuilt when stale. */
-const WEB_DIR = resolve(process.env.WEB_DIR ?? join(ROOT, 'dist', 'web'));
 const OUT = join(ROOT, 'test-results');
 /** The map right of the side panels (340 px from x = 12), clear of the title bar, the controls and the readouts. */
 const MAP_REGION = { x: 370, y: 60, width: 820, height: 620 };
@@ -64,29 +59,9 @@ async function screenshot(page: Page, name: string) {
 }
 
 describe('side panels', () => {
-  let server: RunningServer;
-  let browser: LaunchedBrowser;
-  let requests: RequestLog;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    requireBuiltData(DATA_DIR);
-    if (!process.env.WEB_DIR) ensureWebBuilt();
-    server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    requests = watchRequests(browser.context);
-    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
-  });
-
-  afterEach(() => {
-    expect(requests.foreign, `requests to hosts other than 127.0.0.1:\n${requests.foreign.join('\n')}`).toEqual([]);
-    expect(pageErrors, 'uncaught page errors').toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  // The operator: the catalog lists every staff layer, cameras among them. The fixture fails a test on a
+  // request leaving 127.0.0.1 or an uncaught page error.
+  const { srv: server, browser } = useBrowserFixture({ user: 'operator' });
 
   it('toggles a layer on the map and filters the catalog by search', async () => {
     const { page } = browser;
@@ -146,7 +121,7 @@ describe('side panels', () => {
 
   it('opens a camera’s info on click, and Escape closes it', async () => {
     const { page } = browser;
-    const res = await fetch(`${server.url}/ogc/collections/cameras/items?limit=1`);
+    const res = await browser.fetch(`${server.url}/ogc/collections/cameras/items?limit=1`);
     const cam = ((await res.json()) as GeoJSON.FeatureCollection<GeoJSON.Point>).features[0];
     const [lon, lat] = cam.geometry.coordinates;
     const props = cam.properties as { name: string; status: string };

@@ -3,21 +3,13 @@
 // and on the map; device health shows the counts; the alarm opens the device's card with its chart and the
 // 3.7 m threshold line. No request leaves 127.0.0.1.
 // Needs: geodata/build (npm run data && npm run tiles) and Debian packages chromium + fonts-noto-cjk.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { encodeJson } from '../tile-server/telemetry/payload.ts';
 import { topicFor } from '../layers/telemetry/model.ts';
 import type { TelemetryService } from '../tile-server/telemetry/service.ts';
-import { launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
-const WEB_DIR = resolve(process.env.WEB_DIR ?? join(ROOT, 'dist', 'web'));
+import { useBrowserFixture } from './helpers/browser.ts';
 
 async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -29,43 +21,32 @@ async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 
 }
 
 describe('live telemetry in the browser', () => {
-  let dir: string;
-  let server: RunningServer;
+  // The operator watches alarms; the embedded broker, incidents and the time series live in the fixture's temp directory.
+  const { srv: server, browser } = useBrowserFixture({
+    user: 'operator',
+    server: (dir) => ({
+      databaseUrl: null, sweepIntervalMs: 0,
+      telemetry: { mqttUrl: null, mqttPort: 0, clientId: `onemap-browser-telemetry-${process.pid}`, databaseUrl: null, file: join(dir, 'telemetry.sqlite'), tickMs: 0 },
+    }),
+  });
   let tel: TelemetryService;
   let pub: MqttClient;
-  let browser: LaunchedBrowser;
-  let requests: RequestLog;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    requireBuiltData(DATA_DIR);
-    if (!process.env.WEB_DIR) ensureWebBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'onemap-browser-telemetry-'));
-    server = await startServer({
-      dataDir: DATA_DIR, webDir: WEB_DIR, port: 0, databaseUrl: null, incidentDatabaseUrl: null,
-      incidentDbFile: join(dir, 'incidents.sqlite'), sweepIntervalMs: 0,
-      telemetry: { mqttUrl: null, mqttPort: 0, clientId: `onemap-browser-telemetry-${process.pid}`, databaseUrl: null, file: join(dir, 'telemetry.sqlite'), tickMs: 0 },
-    });
-    tel = await server.telemetry;
+    tel = await server.server.telemetry;
     await waitFor('the ingest to connect', () => tel.ingest.stats().connected);
     pub = await mqtt.connectAsync(tel.brokerUrl, { clientId: `browser-telemetry-pub-${process.pid}`, clean: true });
-    browser = await launchBrowser({ width: 1280, height: 800 });
-    requests = watchRequests(browser.context);
-    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
     await pub?.endAsync();
-    await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('a reading over 3.7 m shows as an alarm live, health shows counts, the alarm opens the device card with its chart', async () => {
-    const list = await (await fetch(`${server.url}/api/devices?kind=water_level&limit=1`)).json() as { items: { id: string; lon: number; lat: number }[] };
+    const list = await (await browser.fetch(`${server.url}/api/devices?kind=water_level&limit=1`)).json() as { items: { id: string; lon: number; lat: number }[] };
     const d = list.items[0];
     expect(d, 'a water-level gauge in the built city').toBeTruthy();
-    const page = browser.page;
+    const { page, requests, pageErrors } = browser;
     // The page opens zoomed in on the gauge, so it is inside the subscription from the start.
     await page.goto(`${server.url}/?lon=${d.lon}&lat=${d.lat}&zoom=15`);
     await page.waitForFunction(() => document.documentElement.dataset.engineReady === '1', null, { timeout: 180_000, polling: 500 });

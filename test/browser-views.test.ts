@@ -5,15 +5,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getLayer } from '../layers/catalog.ts';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { countColour, decodePng, launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';
+import { countColour, decodePng, openBrowser, useBrowser, useTestServer, type RequestLog } from './helpers/browser.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
-const WEB_DIR = join(ROOT, 'dist', 'web');
 const RESULTS = join(ROOT, 'test-results');
 
 interface Camera { lon: number; lat: number; zoom: number; bearing: number; pitch: number }
@@ -61,33 +57,15 @@ function expectLocalOnly(requests: RequestLog, pageErrors: string[]): void {
 }
 
 describe('shareable views', () => {
-  let server: RunningServer;
-
-  beforeAll(async () => {
-    requireBuiltData(DATA_DIR);
-    ensureWebBuilt();
-    server = await startServer({ dataDir: DATA_DIR, webDir: WEB_DIR, port: 0 });
-    mkdirSync(RESULTS, { recursive: true });
-  });
-
-  afterAll(async () => {
-    await server?.close();
-  });
+  // Every view as the operator (the layers of the links are staff layers).
+  const server = useTestServer();
+  beforeAll(() => { mkdirSync(RESULTS, { recursive: true }); });
 
   describe('desktop 1280×800', () => {
-    let browser: LaunchedBrowser;
-    let requests: RequestLog;
-    const pageErrors: string[] = [];
-
-    beforeAll(async () => {
-      browser = await launchBrowser({ width: 1280, height: 800 });
-      requests = watchRequests(browser.context);
-      browser.page.on('pageerror', (e) => pageErrors.push(e.message));
-    });
-    afterAll(async () => { await browser?.close(); });
+    const browser = useBrowser(() => server, { user: 'operator', width: 1280, height: 800 });
 
     it('a permalink restores engine, camera and layers, and the cameras are drawn', async () => {
-      const { page } = browser;
+      const { page, requests, pageErrors } = browser;
       const link: Camera = { lon: 120.7612, lat: 31.6583, zoom: 14, bearing: 30, pitch: 40 };
       await page.goto(`${server.url}/?view=2d&lon=${link.lon}&lat=${link.lat}&zoom=14&bearing=30&pitch=40&layers=cameras,towns`);
       await waitEngine(page, '2d', 90_000);
@@ -116,7 +94,7 @@ describe('shareable views', () => {
     });
 
     it('switching 2D → 3D → 2D keeps the camera', async () => {
-      const { page } = browser;
+      const { page, requests, pageErrors } = browser;
       await page.goto(`${server.url}/?view=2d&lon=120.7450&lat=31.6620&zoom=13.5&bearing=-20&pitch=30`);
       await waitEngine(page, '2d', 90_000);
       const before = await camera(page);
@@ -137,12 +115,9 @@ describe('shareable views', () => {
   });
 
   it('phone 390×844: map and panels fit without overflow, controls are touch-sized', async () => {
-    const browser = await launchBrowser({ width: 390, height: 844 });
-    const requests = watchRequests(browser.context);
-    const pageErrors: string[] = [];
-    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
+    const browser = await openBrowser(server.url, { user: 'operator', width: 390, height: 844 });
     try {
-      const { page } = browser;
+      const { page, requests, pageErrors } = browser;
       await page.goto(`${server.url}/`);
       await waitEngine(page, '2d', 90_000);
       writeFileSync(join(RESULTS, 'views-phone.png'), await page.screenshot());

@@ -2,6 +2,8 @@
 // is test/editing-live.test.ts): every route, the error bodies (409 with both versions, 422 with issues),
 // the actor header, and a seeded fuzz: whatever the path, method, headers or body, the answer is a 2xx or a
 // 4xx JSON error, never a 500 or a hang.
+import { setActor } from '../tile-server/auth/request-actor.ts';
+import type { Actor } from '../layers/incidents/model.ts';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +47,13 @@ beforeAll(async () => {
       sendError(res, new HttpError(500, 'internal', 'internal'));
     };
     try {
+      // Stands in for the router gate (tile-server/auth/gate.ts), which sets the signed-in user: here the test
+      // names the user in X-Test-Actor (role:id); grid-{code} grid managers look after that grid.
+      const who = /^([a-z_]+):([A-Za-z0-9_.@-]+)$/.exec(String(req.headers['x-test-actor'] ?? ''));
+      if (who) {
+        const grid = /^grid-(.+)$/.exec(who[2]);
+        setActor(req, { role: who[1] as Actor['role'], id: who[2], ...(who[1] === 'grid_manager' && grid ? { grids: [grid[1]] } : {}) });
+      }
       const { segments: s, query } = parseTarget(req.url ?? '/');
       const method = req.method ?? 'GET';
       const path = (req.url ?? '/').split('?')[0];
@@ -68,7 +77,7 @@ afterAll(async () => {
   rmSync(TMP, { recursive: true, force: true });
 });
 
-const PLANNER = { 'X-OneMap-Actor': 'planner:p-01' };
+const PLANNER = { 'X-Test-Actor': 'planner:p-01' };
 function call(method: string, path: string, body?: unknown, headers: Record<string, string> = PLANNER): Promise<Raw> {
   const h: Record<string, string> = { ...headers };
   let b: string | undefined;
@@ -143,7 +152,7 @@ describe('editing API', () => {
     const u = await call('PUT', `/api/layers/facilities/features/${id}`, { feature: { geometry, properties: props }, version: 1 });
     expect(u.status).toBe(200);
     expect(json(u).version).toBe(2);
-    const stale = await call('PUT', `/api/layers/facilities/features/${id}`, { feature: { geometry, properties: { ...props, name: '冲突' } }, version: 1 }, { 'X-OneMap-Actor': 'planner:p-02' });
+    const stale = await call('PUT', `/api/layers/facilities/features/${id}`, { feature: { geometry, properties: { ...props, name: '冲突' } }, version: 1 }, { 'X-Test-Actor': 'planner:p-02' });
     const e = expectError(stale, 409, 'version_conflict');
     expect(e).toMatchObject({ id, basedOn: 1, yours: { op: 'update', version: 1, feature: { properties: { name: '冲突' } } }, current: { version: 2, deleted: false, actor: 'planner:p-01' } });
     expect(e.current.feature.properties.name).toBe('改过');
@@ -194,9 +203,9 @@ describe('editing API', () => {
     const f = facilities[3];
     const body = { feature: { geometry: f.geometry, properties: f.properties }, version: 0 };
     const path = `/api/layers/facilities/features/${f.id}`;
-    expectError(await call('PUT', path, body, {}), 403, 'edit_forbidden');               // no header: operator:anonymous
-    expectError(await call('PUT', path, body, { 'X-OneMap-Actor': 'nobody' }), 400, 'bad_actor');
-    expectError(await call('PUT', path, body, { 'X-OneMap-Actor': 'grid_manager:grid-000' }), 403, 'edit_forbidden');
+    expectError(await call('PUT', path, body, {}), 401, 'not_signed_in');               // no user: the gate would have refused
+    expectError(await call('PUT', path, body, { 'X-Test-Actor': 'operator:o' }), 403, 'edit_forbidden');
+    expectError(await call('PUT', path, body, { 'X-Test-Actor': 'grid_manager:grid-000' }), 403, 'edit_forbidden');
     expectError(await call('PUT', path, body, { ...PLANNER, 'Content-Type': 'text/plain' }), 415, 'unsupported_media_type');
     expectError(await call('PUT', path, '{"feature":', PLANNER), 400, 'bad_json');
     expectError(await call('PUT', path, { ...body, extra: 1 }), 400, 'unknown_param');
@@ -249,7 +258,7 @@ describe('editing API', () => {
       const [path0, method0] = rng.chance(0.5) ? rng.pick(routes) : ['/api/' + Array.from({ length: n }, () => rng.pick(segs)).join('/'), rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'HEAD'])];
       const path = path0 + (rng.chance(0.3) ? `?version=${rng.pick(['1', '-1', 'x', '0', ''])}&limit=${rng.int(-2, 2000)}` : '');
       const method = method0;
-      const headers: Record<string, string> = { 'X-OneMap-Actor': rng.pick(['planner:p-09', 'admin:a', 'grid_manager:grid-1', 'x', 'operator:o']) };
+      const headers: Record<string, string> = { 'X-Test-Actor': rng.pick(['planner:p-09', 'admin:a', 'grid_manager:grid-1', 'x', 'operator:o']) };
       if (rng.chance(0.9)) headers['Content-Type'] = 'application/json';
       const body = method === 'GET' || method === 'HEAD' ? undefined : rng.chance(0.1) ? '{bad' : JSON.stringify(randomValue());
       // node:http sends a DELETE body unframed unless told its length (no chunked default for DELETE).

@@ -8,21 +8,17 @@
 // is uploaded in the import dialog: the preview names its CRS and finds no problem, and applying it adds
 // every feature at once. No request leaves 127.0.0.1.
 // Needs: geodata/build (npm run data && npm run tiles) and Debian packages chromium + fonts-noto-cjk.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { booleanPointInPolygon } from '@turf/turf';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { EditFeature } from '../layers/editing/model.ts';
 import { openFlatGeobuf, type FgbFile } from '../layers/formats/flatgeobuf.ts';
-import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { launchBrowser, watchRequests, type LaunchedBrowser, type RequestLog } from './helpers/browser.ts';
-import { ensureWebBuilt, requireBuiltData } from './helpers/web-build.ts';
+import { DATA_DIR, useBrowserFixture } from './helpers/browser.ts';
+import { asUser, TEST_PASSWORD } from './helpers/session.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DATA_DIR = resolve(process.env.DATA_DIR ?? join(ROOT, 'geodata', 'build'));
-const WEB_DIR = resolve(process.env.WEB_DIR ?? join(ROOT, 'dist', 'web'));
 const OUT = join(ROOT, 'test-results');
 const SIZE = { width: 1280, height: 800 };
 const ZOOM = 17;
@@ -88,10 +84,16 @@ async function settle(page: Page, ms = 400): Promise<void> {
   await page.evaluate((wait) => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, wait)))), ms);
 }
 
-async function api<T>(base: string, path: string, init: RequestInit & { actor?: string } = {}): Promise<{ status: number; body: T }> {
+/** The other planner, created by the admin for this test (the demo users have one planner). */
+const OTHER_PLANNER = 'planner-other';
+/** The other planner's session (a Cookie header), set in beforeAll. */
+let otherCookie: Record<string, string> = {};
+
+/** An API call as the other planner. */
+async function api<T>(base: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(`${base}${path}`, {
     ...init,
-    headers: { 'content-type': 'application/json', 'X-OneMap-Actor': init.actor ?? 'planner:browser-test-other', ...(init.headers as Record<string, string> | undefined) },
+    headers: { 'content-type': 'application/json', ...otherCookie, ...(init.headers as Record<string, string> | undefined) },
   });
   return { status: res.status, body: (await res.json()) as T };
 }
@@ -99,39 +101,26 @@ async function api<T>(base: string, path: string, init: RequestInit & { actor?: 
 const closeTo = (p: GeoJSON.Position, q: Pos, tol: number) => Math.abs(p[0] - q[0]) <= tol && Math.abs(p[1] - q[1]) <= tol;
 
 describe('the planner edits a grid boundary in the browser', () => {
-  let server: RunningServer;
-  let browser: LaunchedBrowser;
-  let requests: RequestLog;
-  let dbDir: string;
-  const pageErrors: string[] = [];
+  // The browser is the planner; the "other planner" saving over HTTP has a session of its own (otherCookie).
+  const { srv: server, browser } = useBrowserFixture({ user: 'planner', width: SIZE.width, height: SIZE.height });
   const pick = sharedVertex(readFgb('grids.fgb'));
   const aId = String(pick.a.properties!.id ?? pick.a.id);
   const bId = String(pick.b.properties!.id ?? pick.b.id);
 
   beforeAll(async () => {
-    requireBuiltData(DATA_DIR);
-    if (!process.env.WEB_DIR) ensureWebBuilt();
-    dbDir = mkdtempSync(join(tmpdir(), 'onemap-editor-'));
-    server = await startServer({
-      dataDir: DATA_DIR, webDir: WEB_DIR, port: 0,
-      incidentDbFile: join(dbDir, 'incidents.sqlite'), incidentDatabaseUrl: null,
-      editDbFile: join(dbDir, 'edits.sqlite'), editDatabaseUrl: null,
+    await server.server.editing;
+    const admin = await asUser(server.url, 'admin');
+    const made = await fetch(`${server.url}/api/users`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...admin },
+      body: JSON.stringify({ username: OTHER_PLANNER, role: 'planner', name: '另一位规划员', password: TEST_PASSWORD }),
     });
-    await server.editing;
-    browser = await launchBrowser(SIZE);
-    requests = watchRequests(browser.context);
-    browser.page.on('pageerror', (e) => pageErrors.push(e.message));
+    expect(made.status, await made.text()).toBe(201);
+    otherCookie = await asUser(server.url, OTHER_PLANNER);
     browser.page.on('console', (m) => { if (m.type() === 'error') console.log('page console:', m.text()); });
   }, 600_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dbDir) rmSync(dbDir, { recursive: true, force: true });
-  });
-
   it('moves a shared vertex in both grids, saves once, and the map reloads the edited tiles', { timeout: 420_000 }, async () => {
-    const { page } = browser;
+    const { page, requests, pageErrors } = browser;
     await page.goto(`${server.url}/?lon=${pick.v[0]}&lat=${pick.v[1]}&zoom=${ZOOM}&layers=towns,villages,grids`);
     await page.waitForFunction(() => document.documentElement.dataset.mapReady === '1', null, { timeout: 180_000, polling: 250 });
     await settle(page);
@@ -208,7 +197,7 @@ describe('the planner edits a grid boundary in the browser', () => {
   });
 
   it('warns when another planner saves the open grid, shows the conflict on save, and "keep mine" wins without losing theirs', async () => {
-    const { page } = browser;
+    const { page, requests, pageErrors } = browser;
     const cur = await api<{ feature: EditFeature; version: number }>(server.url, `/api/layers/grids/features/${encodeURIComponent(aId)}`);
     const other = await api<{ version: number }>(server.url, `/api/layers/grids/features/${encodeURIComponent(aId)}`, {
       method: 'PUT',
@@ -238,11 +227,11 @@ describe('the planner edits a grid boundary in the browser', () => {
   });
 
   it('imports a Gauss–Krüger shapefile through the dialog: preview without problems, then all of it at once', async () => {
-    const { page } = browser;
+    const { page, requests, pageErrors } = browser;
     const fixture = join(ROOT, 'test', 'fixtures', 'import', 'facilities-4549-gbk.zip');
     // Where the file's features land (asked from the server's own preview), counted before and after.
-    const pre = await fetch(`${server.url}/api/imports?layer=facilities&mode=preview&filename=f.zip`, {
-      method: 'POST', body: readFileSync(fixture), headers: { 'content-type': 'application/octet-stream', 'X-OneMap-Actor': 'planner:browser-test' },
+    const pre = await browser.fetch(`${server.url}/api/imports?layer=facilities&mode=preview&filename=f.zip`, {
+      method: 'POST', body: readFileSync(fixture), headers: { 'content-type': 'application/octet-stream' },
     });
     expect(pre.status).toBe(200);
     const bbox = ((await pre.json()) as { bbox: number[] }).bbox.map((v, i) => v + (i < 2 ? -1e-4 : 1e-4));

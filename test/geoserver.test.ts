@@ -16,6 +16,7 @@ import { openFlatGeobuf, type FgbFile } from '../layers/formats/flatgeobuf.ts';
 import { asList, GeoServerClient, GeoServerError, GeoServerUnreachableError, restRootOf, unwrapList, type FetchLike } from '../tile-server/geoserver/client.ts';
 import { writeGeoPackage, writeGeoPackageAsync } from '../tile-server/geoserver/geopackage.ts';
 import { PublishApi } from '../tile-server/geoserver/publish-api.ts';
+import { testActorGate } from './helpers/session.ts';
 import { explainPublishError, fileStoreOf, postgisFromUrl, publish, unpublish, type PublishStep } from '../tile-server/geoserver/publish.ts';
 import { FakeGeoServer, readGeoPackageTables } from './helpers/fake-geoserver.ts';
 
@@ -436,14 +437,14 @@ describe('POST /api/publish (PublishApi in-process)', () => {
     fake = s.fake; restUrl = s.srv.restUrl;
     env = { GEOSERVER_URL: s.srv.url + '/geoserver', GEOSERVER_USER: 'admin', GEOSERVER_PASSWORD: 'geoserver' };
     const api = new PublishApi({ view: { file: async (layer) => layer === 'towns' ? edited.file : readLayer(layer) }, env, fetch: gatedFetch });
-    server = createServer((req, res) => { void api.handle(req, res, ''); });
+    server = createServer((req, res) => { testActorGate(req); void api.handle(req, res, ''); });
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
   afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
 
   const post = (body: unknown, actor?: string, method = 'POST') => fetch(`${base}/api/publish`, {
-    method, headers: { 'Content-Type': 'application/json', ...(actor ? { 'X-OneMap-Actor': actor } : {}) },
+    method, headers: { 'Content-Type': 'application/json', ...(actor ? { 'X-Test-Actor': actor } : {}) },
     body: method === 'GET' ? undefined : JSON.stringify(body),
   });
   const lines = async (r: Response) => (await r.text()).trim().split('\n').map((l) => JSON.parse(l));
@@ -451,15 +452,15 @@ describe('POST /api/publish (PublishApi in-process)', () => {
     expect(r.status).toBe(status);
     const b = await r.json() as { error: { code: string; message: string } };
     expect(b.error.code).toBe(code);
-    expect(b.error.message).toMatch(/[\u4e00-\u9fff]/); // Chinese first (bad_actor starts with the header's name)
+    expect(b.error.message).toMatch(/[\u4e00-\u9fff]/); // Chinese first
     return b.error;
   }
 
   it('only planners and admins may publish', async () => {
-    await expectError(await post({ layer: 'towns' }), 403, 'publish_forbidden'); // no header = operator
+    await expectError(await post({ layer: 'towns' }, 'operator:o'), 403, 'publish_forbidden');
     await expectError(await post({ layer: 'towns' }, 'grid_manager:gm-1'), 403, 'publish_forbidden');
     await expectError(await post({ layer: 'towns' }, 'analyst:a1'), 403, 'publish_forbidden');
-    await expectError(await post({ layer: 'towns' }, 'nobody'), 400, 'bad_actor');
+    await expectError(await post({ layer: 'towns' }), 401, 'not_signed_in'); // nobody signed in
     expect(fake.exercised.size).toBe(0);
   });
 

@@ -19,6 +19,7 @@ import { EditService } from '../tile-server/editing/service.ts';
 import { openFeatureLayers } from '../tile-server/feature-store.ts';
 import { ZipError } from '../tile-server/formats/zip.ts';
 import { json, raw } from './helpers/http.ts';
+import { testActorGate } from './helpers/session.ts';
 
 const DATA = resolve('geodata/build');
 const FIX = resolve('test/fixtures/import');
@@ -162,6 +163,7 @@ describe('POST /api/imports', () => {
   beforeAll(async () => {
     const api = new ImportApi({ service, view, geocode });
     server = createServer((req, res) => {
+      testActorGate(req);
       const [path, query = ''] = (req.url ?? '').split('?');
       if (path !== '/api/imports') { res.writeHead(404).end(); return; }
       api.handle(req, res, query).catch((e: Error) => { res.writeHead(500).end(e.message); });
@@ -172,7 +174,7 @@ describe('POST /api/imports', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const post = (query: string, body: Uint8Array, actor = 'planner:api-test') =>
-    raw(base, `/api/imports?${query}`, { method: 'POST', body: Buffer.from(body), headers: { 'X-OneMap-Actor': actor, 'Content-Type': 'application/octet-stream' } });
+    raw(base, `/api/imports?${query}`, { method: 'POST', body: Buffer.from(body), headers: { 'X-Test-Actor': actor, 'Content-Type': 'application/octet-stream' } });
 
   it('previews, then applies atomically', async () => {
     const p = await post('layer=facilities&filename=x.fgb&mode=preview', file('facilities-4549.fgb'));
@@ -198,7 +200,7 @@ describe('POST /api/imports', () => {
     const ro = await post('layer=city', file('source.geojson'));
     expect([ro.status, json(ro).error.code]).toEqual([403, 'layer_not_editable']);
     const actor = await post('layer=facilities', file('source.geojson'), 'nobody');
-    expect(actor.status).toBe(400);
+    expect([actor.status, json(actor).error.code]).toEqual([401, 'not_signed_in']);
   });
 
   it('streams progress as NDJSON when asked, ending with the result or the error', async () => {

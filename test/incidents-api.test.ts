@@ -16,7 +16,12 @@ import { INCIDENT_ACTIONS, type Incident, type IncidentAction, type IncidentStat
 import type { IncidentService } from '../tile-server/incidents/service.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { createFreshDatabase } from './helpers/fresh-pg.ts';
-import { json, raw, type Raw } from './helpers/http.ts';
+import { json, raw as rawHttp, type Raw } from './helpers/http.ts';
+import { actorSessions, TEST_AUTH } from './helpers/session.ts';
+
+/** Every request of this file carries the duty operator's session unless it names another one. */
+let defaultSession: Record<string, string> = {};
+const raw: typeof rawHttp = (base, path, opts = {}) => rawHttp(base, path, { ...opts, headers: { ...defaultSession, ...opts.headers } });
 
 const DATA = join(process.cwd(), 'geodata/build');
 
@@ -82,9 +87,11 @@ for (const { name, databaseUrl } of STORES) {
       fresh = databaseUrl ? await createFreshDatabase(databaseUrl, 'onemap_incidents_api') : undefined;
       srv = await startServer({
         dataDir: DATA, webDir: join(dir, 'web'), port: 0, databaseUrl, incidentDatabaseUrl: fresh?.url ?? null,
-        incidentDbFile: join(dir, 'incidents.sqlite'), clock: () => now, sweepIntervalMs: 0,
+        incidentDbFile: join(dir, 'incidents.sqlite'), clock: () => now, sweepIntervalMs: 0, ...TEST_AUTH,
       });
       service = await srv.incidents;
+      sessions = actorSessions(srv.url);
+      defaultSession = await sessions('operator:operator');
     });
     afterAll(async () => {
       await srv?.close();
@@ -92,9 +99,13 @@ for (const { name, databaseUrl } of STORES) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    const post = (path: string, body: unknown, actor?: string, headers: Record<string, string> = {}) =>
-      raw(srv.url, path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(actor ? { 'X-OneMap-Actor': actor } : {}), ...headers }, body: JSON.stringify(body) });
-    const act = (id: string, body: Record<string, unknown>, actor = 'operator:op-1') => post(`/api/incidents/${id}/transitions`, body, actor);
+    let sessions: (actor: string) => Promise<Record<string, string>>;
+    const post = async (path: string, body: unknown, actor?: string, headers: Record<string, string> = {}) =>
+      raw(srv.url, path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(actor ? await sessions(actor) : {}), ...headers }, body: JSON.stringify(body) });
+    // A responder's step is recorded by the signed-in operator on their behalf (responderId), as at the duty desk.
+    const act = (id: string, body: Record<string, unknown>, actor = 'operator:op-1') => actor.startsWith('responder:')
+      ? post(`/api/incidents/${id}/transitions`, { ...body, responderId: actor.slice('responder:'.length) }, 'operator:op-1')
+      : post(`/api/incidents/${id}/transitions`, body, actor);
     const get = (path: string) => raw(srv.url, path);
 
     async function report(over: Record<string, unknown> = {}): Promise<Incident & { duplicates: unknown[] }> {
@@ -143,7 +154,7 @@ for (const { name, databaseUrl } of STORES) {
         now += 60_000;
         await ok(act(id, { action: 'accept' }, `responder:${responder}`));
 
-        const up = await raw(srv.url, `/api/incidents/${id}/attachments?kind=after`, { method: 'POST', headers: { 'Content-Type': 'image/png', 'X-OneMap-Actor': `responder:${responder}` }, body: PNG });
+        const up = await raw(srv.url, `/api/incidents/${id}/attachments?kind=after`, { method: 'POST', headers: { 'Content-Type': 'image/png' }, body: PNG });
         expect(up.status, up.body.toString()).toBe(201);
         const att = json(up);
         expect(att).toMatchObject({ incidentId: id, kind: 'after', mime: 'image/png', bytes: PNG.length });
@@ -290,6 +301,29 @@ for (const { name, databaseUrl } of STORES) {
       now += 1000;
     });
 
+    it('shows a grid manager only the incidents of their grid (another grid\'s incident is 404) (issue 9)', async () => {
+      const a = await report();
+      let b = await report();
+      while (b.gridCode === a.gridCode) b = await report();
+      const mine = await sessions(`grid_manager:grid-${a.gridCode}`);
+      const listed = json(await raw(srv.url, '/api/incidents?limit=1000', { headers: mine }));
+      expect(listed.items.length).toBeGreaterThan(0);
+      expect(listed.items.every((i: Incident) => i.gridCode === a.gridCode)).toBe(true);
+      expect(listed.items.map((i: Incident) => i.id)).toContain(a.id);
+      // Asking for another grid by filter does not widen the scope.
+      expect(json(await raw(srv.url, `/api/incidents?grid=${b.gridCode}`, { headers: mine })).items).toEqual([]);
+      expect((await raw(srv.url, `/api/incidents/${a.id}`, { headers: mine })).status).toBe(200);
+      expectError(await raw(srv.url, `/api/incidents/${b.id}`, { headers: mine }), 404, 'unknown_incident');
+      expectError(await raw(srv.url, `/api/incidents/${b.id}/candidates`, { headers: mine }), 404, 'unknown_incident');
+      expectError(await raw(srv.url, `/api/incidents/${b.id}/transitions`, { method: 'POST', headers: { ...mine, 'Content-Type': 'application/json' }, body: JSON.stringify({ action: 'comment', reason: '越权' }) }), 404, 'unknown_incident');
+      expect(json(await raw(srv.url, `/api/incidents/${b.id}`)).transitions).toHaveLength(1); // unchanged
+      const own = await raw(srv.url, `/api/incidents/${a.id}/transitions`, { method: 'POST', headers: { ...mine, 'Content-Type': 'application/json' }, body: JSON.stringify({ action: 'comment', reason: '已到现场' }) });
+      expect(own.status, own.body.toString()).toBe(200);
+      // Analysts read; planners may not see cases at all.
+      expect((await raw(srv.url, `/api/incidents/${b.id}`, { headers: await sessions('analyst:analyst') })).status).toBe(200);
+      expectError(await raw(srv.url, '/api/incidents', { headers: await sessions('planner:planner') }), 403, 'forbidden');
+    });
+
     it('filters the list by bbox, status, grid, category, assignee and pages it', async () => {
       const a = await report({ category: '1502', title: '乱停车A' });
       const b = await report({ category: '1502', title: '乱停车B' });
@@ -313,7 +347,11 @@ for (const { name, databaseUrl } of STORES) {
     });
 
     it('pushes created and updated incidents (and responder positions) to WebSocket clients', async () => {
-      const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/ws`);
+      // The live feed needs a session too.
+      const refused = new WebSocket(`${srv.url.replace('http', 'ws')}/ws`);
+      const anon = await new Promise<number>((resolve) => { refused.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0)); refused.once('open', () => resolve(101)); refused.once('error', () => {}); });
+      expect(anon).toBe(401);
+      const ws = new WebSocket(`${srv.url.replace('http', 'ws')}/ws`, { headers: defaultSession });
       const msgs: any[] = [];
       ws.on('message', (d) => msgs.push(JSON.parse(String(d))));
       await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
@@ -334,12 +372,12 @@ for (const { name, databaseUrl } of STORES) {
       expect(updated.incident).toMatchObject({ status: 'registered', version: 2 });
       expect(updated.transition).toMatchObject({ action: 'register', seq: 2 });
       const responder = await topCandidate(inc.id);
-      const pos = await ok(post(`/api/responders/${responder}/position`, { lon: inc.lon, lat: inc.lat }, `responder:${responder}`));
+      const pos = await ok(post(`/api/responders/${responder}/position`, { lon: inc.lon, lat: inc.lat }));
       expect(pos).toMatchObject({ id: responder, lon: inc.lon, lat: inc.lat });
       await waitFor((m) => m.type === 'responder' && m.id === responder);
       ws.close();
       // Only /ws upgrades.
-      const other = new WebSocket(`${srv.url.replace('http', 'ws')}/not-ws`);
+      const other = new WebSocket(`${srv.url.replace('http', 'ws')}/not-ws`, { headers: defaultSession });
       const status = await new Promise<number>((resolve) => {
         other.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
         other.on('error', () => resolve(-1));
@@ -364,8 +402,8 @@ for (const { name, databaseUrl } of STORES) {
         [raw(srv.url, '/api/incidents', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"lon":' }), 400, 'bad_json'],
         [raw(srv.url, '/api/incidents', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify(good) }), 415, 'unsupported_media_type'],
         [raw(srv.url, '/api/incidents', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...good, description: 'x'.repeat(70_000) }) }), 413, 'body_too_large'],
-        [post('/api/incidents', good, 'system:sweeper'), 400, 'bad_actor'],
-        [post('/api/incidents', good, 'operator:has space'), 400, 'bad_actor'],
+        // No identity by header any more (issue 9): without a session the request is refused.
+        [rawHttp(srv.url, '/api/incidents', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-OneMap-Actor': 'admin:a' }, body: JSON.stringify(good) }), 401, 'not_signed_in'],
         [post('/api/incidents', good, undefined, { 'Idempotency-Key': 'x'.repeat(129) }), 400, 'bad_idempotency_key'],
         [get('/api/incidents?status=open'), 400, 'bad_status'],
         [get('/api/incidents?bbox=1,2,3'), 400, 'bad_bbox'],

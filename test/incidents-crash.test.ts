@@ -5,6 +5,7 @@
 // must be there, in order. Reports whose answer was lost are retried with their key: each is then filed
 // exactly once. On SQLite (a temp file) and on PostgreSQL (an empty database beside TEST_DATABASE_URL; the
 // run FAILS without it unless ONEMAP_SKIP_POSTGIS=1).
+import { signIn, TEST_PASSWORD } from './helpers/session.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -36,29 +37,32 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Child { proc: ChildProcess; url: string; log: string[]; exited: Promise<number | null> }
+/** `cookie`: the duty operator's session (the child's demo users have TEST_PASSWORD). */
+interface Child { proc: ChildProcess; url: string; log: string[]; exited: Promise<number | null>; cookie: string }
 
 async function startChild(env: Record<string, string>): Promise<Child> {
   const port = await freePort();
   // node --import tsx, not npx: the pid we kill must be the server itself.
   const proc = spawn(process.execPath, ['--import', 'tsx', 'tile-server/main.ts'], {
     cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: DATA, ONEMAP_WARM: '0' },
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: DATA, ONEMAP_WARM: '0', ONEMAP_DEMO_PASSWORD: TEST_PASSWORD },
   });
   const log: string[] = [];
   proc.stdout!.on('data', (d) => log.push(String(d)));
   proc.stderr!.on('data', (d) => log.push(String(d)));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
+  let cookie = '';
   for (let i = 0; i < 600; i++) {
     if (proc.exitCode !== null) throw new Error(`server exited: ${log.join('').slice(-2000)}`);
     try {
-      const r = await fetch(`${url}/api/incidents?limit=1`);
+      cookie ||= (await signIn(url, 'operator')).cookie;
+      const r = await fetch(`${url}/api/incidents?limit=1`, { headers: { Cookie: cookie } });
       if (r.status === 200) {
         // Prime the spatial store (grid and nearest-address lookups each report needs), skipped by ONEMAP_WARM=0.
-        const l = await fetch(`${url}/api/lookup?lon=120.752&lat=31.654`);
+        const l = await fetch(`${url}/api/lookup?lon=120.752&lat=31.654`, { headers: { Cookie: cookie } });
         if (l.status !== 200) throw new Error(`lookup warm-up → ${l.status}: ${await l.text()}`);
-        return { proc, url, log, exited };
+        return { proc, url, log, exited, cookie };
       }
       if (r.status !== 503) throw new Error(`unexpected ${r.status}: ${await r.text()}`);
     } catch (err) {
@@ -93,7 +97,7 @@ for (const { name, pg } of STORES) {
     it('keeps every acknowledged incident and transition, and files each report once', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'onemap-crash-'));
       cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-      const env: Record<string, string> = { ONEMAP_DB_FILE: join(dir, 'incidents.sqlite'), WEB_DIR: join(dir, 'web') };
+      const env: Record<string, string> = { ONEMAP_DB_FILE: join(dir, 'incidents.sqlite'), ONEMAP_USERS_FILE: join(dir, 'users.sqlite'), WEB_DIR: join(dir, 'web') };
       if (pg) {
         const fresh = await createFreshDatabase(process.env.TEST_DATABASE_URL!, 'onemap_incidents_crash');
         cleanup.push(() => fresh.drop());
@@ -112,7 +116,7 @@ for (const { name, pg } of STORES) {
       let stop = false;
       let n = 0;
       const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-        fetch(`${child.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-OneMap-Actor': 'operator:crash', ...headers }, body });
+        fetch(`${child.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: child.cookie, ...headers }, body });
       const writer = async (w: number) => {
         while (!stop) {
           const i = n++;
@@ -159,7 +163,7 @@ for (const { name, pg } of STORES) {
 
       child = await startChild(env);
       for (const a of acked.values()) {
-        const r = await fetch(`${child.url}/api/incidents/${a.id}`);
+        const r = await fetch(`${child.url}/api/incidents/${a.id}`, { headers: { Cookie: child.cookie } });
         expect(r.status, `acknowledged incident ${a.id} after restart`).toBe(200);
         const full = await r.json() as { incident: { version: number }; transitions: { seq: number; action: string; reason: string | null }[] };
         // Everything acknowledged is there, in order; a write that was in flight at the kill may be there too.
@@ -169,15 +173,15 @@ for (const { name, pg } of STORES) {
       }
       // A report whose answer was lost is retried with its key: filed once, whether or not it got in before the kill.
       for (const u of unanswered) {
-        const r = await fetch(`${child.url}/api/incidents`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-OneMap-Actor': 'operator:crash', 'Idempotency-Key': u.key }, body: u.body });
+        const r = await fetch(`${child.url}/api/incidents`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: child.cookie, 'Idempotency-Key': u.key }, body: u.body });
         expect([200, 201]).toContain(r.status);
       }
       // An acknowledged one retried is the same incident (200), not a second one.
       const first = [...acked.values()][0];
-      const again = await fetch(`${child.url}/api/incidents`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-OneMap-Actor': 'operator:crash', 'Idempotency-Key': first.key }, body: first.body });
+      const again = await fetch(`${child.url}/api/incidents`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: child.cookie, 'Idempotency-Key': first.key }, body: first.body });
       expect(again.status).toBe(200);
       expect((await again.json() as { id: string }).id).toBe(first.id);
-      const list = await (await fetch(`${child.url}/api/incidents?category=1101&limit=1000`)).json() as { total: number; items: { title: string }[] };
+      const list = await (await fetch(`${child.url}/api/incidents?category=1101&limit=1000`, { headers: { Cookie: child.cookie } })).json() as { total: number; items: { title: string }[] };
       const titles = list.items.map((i) => i.title);
       expect(new Set(titles).size, 'no report filed twice').toBe(titles.length);
       // Acknowledged ones plus the retried ones (each now filed), and nothing else.

@@ -5,12 +5,16 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { buildFixture, type Fixture } from './helpers/fixture-data.ts';
+import { signIn, TEST_AUTH } from './helpers/session.ts';
+
+/** The session cookie GDAL sends (GDAL_HTTP_COOKIE): /ogc needs a signed-in user. */
+let cookie = '';
 
 const run = promisify(execFile);
 
 async function ogrinfo(...args: string[]): Promise<string> {
   try {
-    const { stdout } = await run('ogrinfo', args, { timeout: 60_000, env: { ...process.env, GDAL_HTTP_TIMEOUT: '30' } });
+    const { stdout } = await run('ogrinfo', args, { timeout: 60_000, env: { ...process.env, GDAL_HTTP_TIMEOUT: '30', GDAL_HTTP_COOKIE: cookie } });
     return stdout;
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
@@ -26,7 +30,8 @@ let srv: RunningServer;
 
 beforeAll(async () => {
   fx = await buildFixture();
-  srv = await startServer({ dataDir: fx.dir, port: 0 });
+  srv = await startServer({ dataDir: fx.dir, port: 0, ...TEST_AUTH });
+  cookie = (await signIn(srv.url, 'admin')).cookie;
 });
 
 afterAll(async () => {

@@ -9,7 +9,11 @@ import { MAX_EXPORT_LIMIT, MAX_QUERY_LIMIT } from '../layers/query/types.ts';
 import { createRng } from '../scripts/data/rng.ts';
 import { pointOnGeometry } from '../tile-server/export-formats.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
-import { json, raw, type Raw } from './helpers/http.ts';
+import { json, raw as rawHttp, type Raw } from './helpers/http.ts';
+import { rememberSession, TEST_AUTH, withSession } from './helpers/session.ts';
+
+/** Requests carry the session remembered for their server (signed in right after it starts). */
+const raw: typeof rawHttp = (base, path, opts = {}) => rawHttp(base, path, withSession(base, opts));
 
 const DATA = join(process.cwd(), 'geodata/build');
 
@@ -83,7 +87,8 @@ for (const store of STORES) {
     };
 
     beforeAll(async () => {
-      srv = await startServer({ dataDir: DATA, webDir: join(DATA, 'no-web'), port: 0, databaseUrl: store.databaseUrl });
+      srv = await startServer({ dataDir: DATA, webDir: join(DATA, 'no-web'), port: 0, databaseUrl: store.databaseUrl, ...TEST_AUTH });
+      await rememberSession(srv.url);
     });
     afterAll(async () => {
       await srv?.close();

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rememberSession, TEST_AUTH, withSession } from './helpers/session.ts';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -46,7 +47,7 @@ async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 20
   }
 }
 async function getJson(base: string, path: string, status = 200): Promise<any> {
-  const r = await fetch(base + path);
+  const r = await fetch(base + path, withSession(base));
   const body = await r.json();
   expect(r.status, JSON.stringify(body).slice(0, 300)).toBe(status);
   return body;
@@ -75,8 +76,9 @@ async function startWith(dir: string, mqttUrl: string | null, databaseUrl: strin
   const srv = await startServer({
     dataDir: DATA, webDir: join(dir, 'web'), port: 0, databaseUrl: null, incidentDatabaseUrl: null,
     incidentDbFile: join(dir, 'incidents.sqlite'), sweepIntervalMs: 0,
-    telemetry: { mqttUrl, clientId, databaseUrl, file: join(dir, 'telemetry.sqlite'), tickMs: 0 },
+    telemetry: { mqttUrl, clientId, databaseUrl, file: join(dir, 'telemetry.sqlite'), tickMs: 0 }, ...TEST_AUTH,
   });
+  await rememberSession(srv.url, 'operator');
   return { srv, tel: await srv.telemetry };
 }
 
@@ -205,7 +207,7 @@ for (const combo of COMBOS) {
 
     it('validates and persists rule edits (PUT /api/rules)', async () => {
       const { rules } = await getJson(srv.url, '/api/rules');
-      const put = (body: unknown) => fetch(`${srv.url}/api/rules`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const put = (body: unknown) => fetch(`${srv.url}/api/rules`, withSession(srv.url, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
       const badRules = structuredClone(rules);
       badRules.find((r: { id: string }) => r.id === 'noise.high').severity = 9;
       const r400 = await put({ rules: badRules });
@@ -232,7 +234,7 @@ for (const combo of COMBOS) {
       expect(ids.length).toBeGreaterThan(1000);
       const wsUrl = srv.url.replace('http', 'ws') + '/ws';
       const open = async (kinds: DeviceKind[]) => {
-        const ws = new WebSocket(wsUrl);
+        const ws = new WebSocket(wsUrl, withSession(srv.url));
         const latest = new Map<string, number | null>();
         const kindsSeen = new Set<string>();
         let subscribed = false, updates = 0;

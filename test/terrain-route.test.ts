@@ -1,4 +1,5 @@
 // The 3D view's elevation grid is served by name only, from the built demo city.
+import { TEST_AUTH } from './helpers/session.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ beforeAll(async () => {
   if (!existsSync(join(dataDir, 'terrain', 'dem.json'))) {
     throw new Error(`No terrain in ${dataDir}: run npm run data (npm test builds it first).`);
   }
-  server = await startServer({ dataDir, port: 0 });
+  server = await startServer({ dataDir, port: 0, ...TEST_AUTH });
 });
 afterAll(() => server?.close());
 

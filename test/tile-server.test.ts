@@ -15,7 +15,11 @@ import { LAYERS, getLayer, TILESETS } from '../layers/catalog.ts';
 import { startServer, type RunningServer } from '../tile-server/server.ts';
 import { buildFixture, type Fixture } from './helpers/fixture-data.ts';
 import { createRng } from '../scripts/data/rng.ts';
-import { json, raw, type Raw } from './helpers/http.ts';
+import { json, raw as rawHttp, type Raw } from './helpers/http.ts';
+import { rememberSession, TEST_AUTH, withSession } from './helpers/session.ts';
+
+/** Requests carry the session remembered for their server (signed in right after it starts). */
+const raw: typeof rawHttp = (base, path, opts = {}) => rawHttp(base, path, withSession(base, opts));
 
 
 
@@ -26,7 +30,8 @@ const GZ = { 'Accept-Encoding': 'gzip, deflate, br' };
 
 beforeAll(async () => {
   fx = await buildFixture({ web: true });
-  srv = await startServer({ dataDir: fx.dir, webDir: fx.webDir, port: 0 });
+  srv = await startServer({ dataDir: fx.dir, webDir: fx.webDir, port: 0, ...TEST_AUTH });
+  await rememberSession(srv.url);
   get = (path, headers) => raw(srv.url, path, { headers });
 });
 
@@ -221,7 +226,7 @@ describe('archives and FlatGeobuf files over HTTP ranges', () => {
     expect(part.body.equals(file.subarray(8, 16))).toBe(true);
     const rect = { minX: 120.74, minY: 31.62, maxX: 120.77, maxY: 31.65 };
     const got: string[] = [];
-    for await (const f of deserialize(`${srv.url}/data/facilities.fgb`, { rect })) got.push(String(f.properties?.id));
+    for await (const f of deserialize(`${srv.url}/data/facilities.fgb`, { rect, headers: withSession(srv.url).headers })) got.push(String(f.properties?.id));
     const expected = fx.facilities.filter((f) => {
       const [lon, lat] = (f.geometry as GeoJSON.Point).coordinates;
       return lon >= rect.minX && lon <= rect.maxX && lat >= rect.minY && lat <= rect.maxY;
@@ -374,7 +379,8 @@ describe('static web app', () => {
   });
 
   it('without a built web app, / explains how to build it (in Chinese first)', async () => {
-    const bare = await startServer({ dataDir: fx.dir, webDir: join(fx.dir, 'no-web'), port: 0 });
+    const bare = await startServer({ dataDir: fx.dir, webDir: join(fx.dir, 'no-web'), port: 0, ...TEST_AUTH });
+    await rememberSession(bare.url);
     try {
       const r = await raw(bare.url, '/');
       expect(r.status).toBe(200);
@@ -497,7 +503,8 @@ describe('the built demo data (geodata/build)', () => {
   const dir = process.env.DATA_DIR ?? join(process.cwd(), 'geodata/build');
   const built = TILESETS.every((t) => existsSync(join(dir, `${t}.pmtiles`)));
   it.skipIf(!built)('serves every built layer and both tilesets; the centre tile exists', async () => {
-    const s = await startServer({ dataDir: dir, webDir: join(dir, 'no-web'), port: 0 });
+    const s = await startServer({ dataDir: dir, webDir: join(dir, 'no-web'), port: 0, ...TEST_AUTH });
+    await rememberSession(s.url);
     try {
       const h = json(await raw(s.url, '/healthz'));
       expect(h.tilesets).toEqual([...TILESETS]);

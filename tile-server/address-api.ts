@@ -19,6 +19,8 @@ import { parseAddress } from '../address-standards/parse.ts';
 import type { Gazetteer } from '../address-standards/gazetteer.ts';
 import { loadGazetteer } from '../scripts/lib/load-gazetteer.ts';
 import { HttpError, badRequest, notFound, sendJson } from './http-errors.ts';
+import type { SecurityAudit } from './auth/audit.ts';
+import { personalView, type PersonalView } from './personal-data.ts';
 
 export const ADDRESS_PARSE_PATH = '/api/address/parse';
 export const MAX_QUERY_CHARS = 200;
@@ -120,7 +122,8 @@ const json = (res: ServerResponse, v: unknown, head: boolean) => sendJson(res, v
 
 export class AddressApi {
   private data?: Promise<AddressData>;
-  constructor(private readonly dataDir: string, private readonly log: (msg: string) => void = () => {}) {}
+  /** `audit` records the 一标多实 residents sent unmasked (tile-server/personal-data.ts). */
+  constructor(private readonly dataDir: string, private readonly log: (msg: string) => void = () => {}, private readonly audit?: SecurityAudit) {}
 
   /** Builds the index now (idempotent); resolves when it is ready. */
   warm(): Promise<AddressData> {
@@ -159,7 +162,9 @@ export class AddressApi {
     if (name === 'search') return this.search(res, q, head);
     if (name === 'reverse') return this.reverse(res, q, head);
     if (name === 'entity') return this.entity(res, q, head);
-    return this.byCode(res, name, head);
+    const view = personalView(req, this.audit);
+    await this.byCode(res, name, head, view);
+    view.done(`GET /api/address/${name.slice(0, 64)}`);
   }
 
   private async search(res: ServerResponse, q: URLSearchParams, head: boolean): Promise<void> {
@@ -186,13 +191,20 @@ export class AddressApi {
     json(res, { lon, lat, distanceM: hit.distanceM, record: hit.record, grid: d.grids.get(hit.record.grid_code) ?? { code: hit.record.grid_code, name: '' } }, head);
   }
 
-  private async byCode(res: ServerResponse, code: string, head: boolean): Promise<void> {
+  /**
+   * The residents linked to the address are personal data: unmasked for operators and admins, for the grid
+   * manager of the address's grid, and for an analyst who gives a reason (X-OneMap-Unmask-Reason); masked otherwise.
+   */
+  private async byCode(res: ServerResponse, code: string, head: boolean, view: PersonalView): Promise<void> {
     const unknown = () => notFound('unknown_address', `没有编码为 ${code.slice(0, 64)} 的标准地址；请先用 /api/address/search 查找。No standard address with this code; find one with /api/address/search.`);
     if (!/^\d{1,64}$/.test(code)) throw unknown();
     const d = await this.ready();
     const record = d.index.get(code);
     if (!record) throw unknown();
-    json(res, { record, grid: d.grids.get(record.grid_code) ?? null, links: d.links.linksOf(record) }, head);
+    const unmasked = view.level({ id: 'addresses' }, { grid_code: record.grid_code }) === 'full';
+    const links = d.links.linksOf(record, { unmasked });
+    if (unmasked) view.count('people', links.households.reduce((n, h) => n + h.members.length, 0));
+    json(res, { record, grid: d.grids.get(record.grid_code) ?? null, links }, head);
   }
 
   private async entity(res: ServerResponse, q: URLSearchParams, head: boolean): Promise<void> {

@@ -9,6 +9,8 @@ import { statFile } from './static.ts';
 import { geometryIntersectsBbox } from './bbox-intersects.ts';
 import { Lru } from './lru.ts';
 import type { Bbox } from './params.ts';
+import { hasPersonal } from '../layers/security/masking.ts';
+import type { PersonalView } from './personal-data.ts';
 
 export class FeatureLayer {
   private file?: Promise<FgbFile>;
@@ -41,6 +43,7 @@ export class FeatureLayer {
   invalidate(): void {
     this.ids = undefined;
     this.queries.clear();
+    this.variants.clear();
   }
 
   private encoded?: { revision: number; bytes: Promise<Uint8Array> };
@@ -58,6 +61,46 @@ export class FeatureLayer {
       bytes.catch(() => { if (this.encoded?.bytes === bytes) this.encoded = undefined; });
     }
     return { bytes: await this.encoded.bytes, etag: `"${this.def.id}-r${revision}"` };
+  }
+
+  /** Masked variants of a layer with personal fields, keyed `${revision}:${variant}` (few: 'masked' + grid managers' grid sets). */
+  private readonly variants = new Lru<string, Promise<Uint8Array>>(8, 256 * 1024 * 1024, () => 1);
+
+  /**
+   * /data/{id}.fgb as this caller may see it: null when the file as stored may go out (no personal fields,
+   * or a caller who sees them all in full — then the personal records sent are counted on `view`); else a
+   * FlatGeobuf with the personal fields masked (all of them, or outside a grid manager's grids), cached per
+   * revision and variant. Masked values stay strings, so the file's schema (LayerDef.fields) is unchanged.
+   */
+  async bytesFor(view: PersonalView): Promise<{ bytes: Uint8Array; etag: string } | null> {
+    if (!hasPersonal(this.def)) return null;
+    const mode = view.uniform();
+    if (mode === 'full') {
+      view.count(this.def.id, (await this.open()).count);
+      return null;
+    }
+    const grids = mode === 'mixed' ? [...(view.actor?.grids ?? [])].sort().join(',') : '';
+    const variant = mode === 'masked' ? 'masked' : `grids:${grids}`;
+    const revision = this.revision();
+    const key = `${revision}:${variant}`;
+    let p = this.variants.get(key);
+    if (!p) {
+      p = this.open().then((f) => {
+        const features: GeoJSON.Feature[] = [];
+        for (const feat of f.features()) features.push(view.feature(this.def, feat));
+        return encodeFlatGeobuf(features, { layerName: this.def.id, fields: this.def.fields, description: this.def.title });
+      });
+      this.variants.set(key, p);
+      p.catch(() => { if (this.variants.get(key) === p) this.variants.delete(key); });
+    } else if (mode === 'mixed') {
+      // Cached bytes: count the grid manager's own records for the audit without re-encoding.
+      const f = await this.open();
+      for (const feat of f.features()) view.props(this.def, feat.properties ?? {});
+    }
+    // The variant is part of the ETag, so a cache never hands one caller's variant to another.
+    let h = 0;
+    for (let i = 0; i < variant.length; i++) h = Math.imul(h ^ variant.charCodeAt(i), 0x01000193) >>> 0;
+    return { bytes: await p, etag: `"${this.def.id}-r${revision}-m${h.toString(36)}"` };
   }
 
   /** The built file as read from disk. */
@@ -105,8 +148,8 @@ export class FeatureLayer {
 /** Finds the catalog layers present in `dataDir`. A layer built later needs a server restart. */
 export async function openFeatureLayers(dataDir: string): Promise<Map<string, FeatureLayer>> {
   const out = new Map<string, FeatureLayer>();
-  // TODO(role-based access, the issue after issue 2): filter by the caller's role (LayerDef.roles) and mask
-  // `personal` fields; until then every built layer is served, including staff-only ones.
+  // Who may see which layer is checked per request (tile-server/auth/policy.ts, LayerDef.roles); personal
+  // fields are masked per caller by FeatureLayer.bytesFor and the routes (tile-server/personal-data.ts).
   for (const def of LAYERS) {
     const path = join(dataDir, def.fgb);
     if (await statFile(path)) out.set(def.id, new FeatureLayer(def, path));

@@ -101,3 +101,16 @@ it('coalesces a slow subscriber to the latest state per device (bounded) while a
   expect(hub.telemetryStats().pendingMax).toBe(N); // one pending entry per device, not per update
   expect(hub.telemetryStats().coalesced).toBeGreaterThan(0);
 });
+
+it('sends the wall feed only to the roles allowed to read the indicators', () => {
+  hub = new LiveHub();
+  const operator = fake(true), gridManager = fake(true), anonymous = fake(true);
+  hub.add(operator, { role: 'operator', id: 'operator' });
+  hub.add(gridManager, { role: 'grid_manager', id: 'grid-1', grids: ['1'] });
+  hub.add(anonymous, null);
+  hub.broadcastToRoles(['admin', 'operator', 'analyst'], { type: 'indicators', open: 3 });
+  const got = (s: { sent: string[] }) => s.sent.map((t) => JSON.parse(t).type);
+  expect(got(operator)).toEqual(['hello', 'indicators']);
+  expect(got(gridManager)).toEqual(['hello']);
+  expect(got(anonymous)).toEqual(['hello']);
+});

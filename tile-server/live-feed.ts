@@ -13,7 +13,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Incident, Transition } from '../layers/incidents/model.ts';
+import { incidentShown, PersonalView, transitionsShown } from './personal-data.ts';
+import type { Actor, Incident, Transition } from '../layers/incidents/model.ts';
 import type { Alarm, DeviceState } from '../layers/telemetry/model.ts';
 import {
   covers, MAX_FRAME_ALARMS, MAX_FRAME_DEVICES, MAX_PENDING_ALARMS, MAX_TELEMETRY_IN_FLIGHT, parseClientMessage, SubscribeError,
@@ -47,6 +48,8 @@ export interface LiveSocket {
 
 interface Client {
   socket: LiveSocket; inFlight: number; closed: boolean; alive: boolean;
+  /** The signed-in user who opened the socket (server.ts checks the session on upgrade); null only for fakes in unit tests. */
+  actor: Actor | null;
   /** Telemetry: the subscription, updates not yet sent (latest per device wins), frames not yet written. */
   sub: TelemetrySubscription | null; pending: Map<string, FeedDevice>; pendingAlarms: Map<string, Alarm>; telemetryInFlight: number;
 }
@@ -81,7 +84,7 @@ export class LiveHub {
   }
 
   /** For the HTTP server's 'upgrade' event. Answers anything but /ws (or over the client limit) with a plain HTTP error. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, actor: Actor | null = null): void {
     const path = (req.url ?? '/').split('?')[0];
     const refuse = (status: string, code: string, message: string) => {
       const body = JSON.stringify({ error: { code, message } });
@@ -90,7 +93,7 @@ export class LiveHub {
     if (path !== LIVE_PATH) return refuse('404 Not Found', 'not_found', `WebSocket 只在 ${LIVE_PATH}。The WebSocket endpoint is ${LIVE_PATH}.`);
     if (this.clients.size >= MAX_CLIENTS) return refuse('503 Service Unavailable', 'too_many_clients', `实时连接已满（${MAX_CLIENTS}）；请稍后重连。Too many live connections (${MAX_CLIENTS}); reconnect later.`);
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const c = this.add(ws);
+      const c = this.add(ws, actor);
       ws.on('pong', () => { c.alive = true; });
       // The only client input is the telemetry subscription (maxPayload bounds it).
       ws.on('message', (data: Buffer, isBinary: boolean) => { if (!isBinary) this.message(c, data.toString('utf8')); });
@@ -100,8 +103,8 @@ export class LiveHub {
   }
 
   /** Registers a socket (exported for tests with fake sockets) and greets it. */
-  add(socket: LiveSocket): Client {
-    const c: Client = { socket, inFlight: 0, closed: false, alive: true, sub: null, pending: new Map(), pendingAlarms: new Map(), telemetryInFlight: 0 };
+  add(socket: LiveSocket, actor: Actor | null = null): Client {
+    const c: Client = { socket, actor, inFlight: 0, closed: false, alive: true, sub: null, pending: new Map(), pendingAlarms: new Map(), telemetryInFlight: 0 };
     this.clients.add(c);
     this.sendTo(c, JSON.stringify({ type: 'hello', at: Date.now() } satisfies LiveMessage));
     return c;
@@ -113,8 +116,32 @@ export class LiveHub {
     for (const c of this.clients) this.sendTo(c, text);
   }
 
+  /** Only to clients signed in with one of `roles`: the wall's indicators and commands go where GET /api/indicators may. */
+  broadcastToRoles(roles: readonly string[], msg: { type: 'indicators' | 'wall' } & Record<string, unknown>): void {
+    let text: string | undefined;
+    for (const c of this.clients) if (c.actor && roles.includes(c.actor.role)) this.sendTo(c, text ??= JSON.stringify(msg));
+  }
+
+  /**
+   * Per client, as the REST API answers them: a grid manager gets only the incidents of their grids, and the
+   * people's names (reporter, the step's actor) are masked for roles that see them masked (personal-data.ts).
+   */
   incidentChanged(incident: Incident, transition: Transition): void {
-    this.broadcast({ type: 'incident', op: transition.seq === 1 ? 'created' : 'updated', incident, transition });
+    if (this.clients.size === 0) return;
+    const op = transition.seq === 1 ? 'created' : 'updated';
+    let full: string | undefined, masked: string | undefined;
+    for (const c of this.clients) {
+      const a = c.actor;
+      if (a?.role === 'grid_manager' && !(incident.gridCode && a.grids?.includes(incident.gridCode))) continue;
+      const view = new PersonalView(a, null);
+      if (view.level({ id: 'incidents' }, { grid_code: incident.gridCode ?? null }) === 'full') {
+        this.sendTo(c, full ??= JSON.stringify({ type: 'incident', op, incident, transition } satisfies LiveMessage));
+      } else {
+        this.sendTo(c, masked ??= JSON.stringify({
+          type: 'incident', op, incident: incidentShown(view, incident), transition: transitionsShown(view, incident.gridCode, [transition])[0],
+        } satisfies LiveMessage));
+      }
+    }
   }
 
   /** Where a new subscription's first frame comes from (the telemetry service sets the engine's devices). */

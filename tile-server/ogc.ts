@@ -4,6 +4,7 @@
 import { badRequest, notFound } from './http-errors.ts';
 import type { FeatureLayer } from './feature-store.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, parseBbox, parseLimit, parseOffset } from './params.ts';
+import { PersonalView } from './personal-data.ts';
 
 export const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
 export const GEOJSON = 'application/geo+json';
@@ -85,11 +86,12 @@ async function collection(base: string, layer: FeatureLayer): Promise<Record<str
   };
 }
 
-export async function collections(base: string, layers: Map<string, FeatureLayer>, q: URLSearchParams): Promise<OgcResult> {
+/** The collections the caller's role may see (LayerDef.roles); others are not listed. */
+export async function collections(base: string, layers: Map<string, FeatureLayer>, q: URLSearchParams, view: PersonalView = PersonalView.masked()): Promise<OgcResult> {
   checkFormat(q);
   checkParams(q, ['f']);
   const list = [];
-  for (const layer of layers.values()) list.push(await collection(base, layer));
+  for (const layer of layers.values()) if (view.canSee(layer.def)) list.push(await collection(base, layer));
   return {
     type: JSON_TYPE,
     body: { links: [{ href: `${base}/ogc/collections`, rel: 'self', type: JSON_TYPE }], collections: list },
@@ -117,7 +119,8 @@ function withId(feature: GeoJSON.Feature): GeoJSON.Feature {
 
 const ITEMS_PARAMS = ['f', 'bbox', 'bbox-crs', 'limit', 'offset', 'datetime'] as const;
 
-export async function items(base: string, layer: FeatureLayer, q: URLSearchParams): Promise<OgcResult> {
+/** Personal fields are masked as `view` says (tile-server/personal-data.ts); the caller records `view.done`. */
+export async function items(base: string, layer: FeatureLayer, q: URLSearchParams, view: PersonalView = PersonalView.masked()): Promise<OgcResult> {
   checkFormat(q);
   checkParams(q, ITEMS_PARAMS);
   const bboxCrs = q.get('bbox-crs');
@@ -135,7 +138,7 @@ export async function items(base: string, layer: FeatureLayer, q: URLSearchParam
   const total = matched ? matched.length : f.count;
   const end = Math.min(total, offset + limit);
   const features: GeoJSON.Feature[] = [];
-  for (let k = offset; k < end; k++) features.push(withId(f.feature(matched ? matched[k] : k)));
+  for (let k = offset; k < end; k++) features.push(withId(view.feature(layer.def, f.feature(matched ? matched[k] : k))));
 
   const self = `${base}/ogc/collections/${layer.def.id}/items`;
   const pageUrl = (o: number) => {
@@ -164,7 +167,7 @@ export async function items(base: string, layer: FeatureLayer, q: URLSearchParam
   };
 }
 
-export async function item(base: string, layer: FeatureLayer, id: string, q: URLSearchParams): Promise<OgcResult> {
+export async function item(base: string, layer: FeatureLayer, id: string, q: URLSearchParams, view: PersonalView = PersonalView.masked()): Promise<OgcResult> {
   checkFormat(q);
   checkParams(q, ['f']);
   const i = await layer.indexOf(id);
@@ -176,7 +179,7 @@ export async function item(base: string, layer: FeatureLayer, id: string, q: URL
   return {
     type: GEOJSON,
     body: {
-      ...withId(f.feature(i)),
+      ...withId(view.feature(layer.def, f.feature(i))),
       links: [
         { href: self, rel: 'self', type: GEOJSON },
         { href: `${base}/ogc/collections/${layer.def.id}`, rel: 'collection', type: JSON_TYPE },

@@ -25,6 +25,8 @@ import {
 } from './export-formats.ts';
 import { HttpError, badRequest, notFound, sendJson } from './http-errors.ts';
 import { parseBbox } from './params.ts';
+import type { SecurityAudit } from './auth/audit.ts';
+import { layerForbidden, personalView, PersonalView } from './personal-data.ts';
 
 export const QUERY_PATH = '/api/query';
 export const QUERY_ROUTES = ['lookup', 'query', 'hotspots'] as const;
@@ -301,30 +303,48 @@ const round1 = (v: number | undefined) => (v === undefined ? undefined : Math.ro
 const byDistanceThenId = (a: FeatureHit, b: FeatureHit) => (a.distanceM ?? 0) - (b.distanceM ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const pointGeom = (lon: number, lat: number): GeoJSON.Point => ({ type: 'Point', coordinates: [lon, lat] });
 
-function flat(hit: FeatureHit): Record<string, unknown> {
+function flat(hit: FeatureHit, layer: string, view: PersonalView): Record<string, unknown> {
   const [lon, lat] = pointOnGeometry(hit.geometry) ?? [null, null];
-  return { ...hit.properties, id: hit.id, lon, lat, distanceM: round1(hit.distanceM) };
+  return { ...view.propsOf(layer, hit.properties), id: hit.id, lon, lat, distanceM: round1(hit.distanceM) };
+}
+
+/** The hit with its personal fields as the caller may see them (exports and JSON answers alike). */
+const shown = (hit: FeatureHit, layer: string, view: PersonalView): FeatureHit => {
+  const p = view.propsOf(layer, hit.properties);
+  return p === hit.properties ? hit : { ...hit, properties: p };
+};
+
+/** 403 unless the caller's role may see the layer (LayerDef.roles): queries must not reach past the catalog's rights. */
+function assertVisible(view: PersonalView, layer: string): void {
+  const def = getLayer(layer);
+  if (def && !view.canSee(def)) throw layerForbidden(def, view.actor?.role);
 }
 
 export class QueryApi {
   private maxCameraRange?: Promise<number>;
   private timeExtent = new Map<string, Promise<{ min: number; max: number; count: number }>>();
 
-  constructor(readonly store: SpatialStore, private readonly address?: AddressApi) {}
+  /** `audit` records personal data sent in full (tile-server/personal-data.ts). */
+  constructor(readonly store: SpatialStore, private readonly address?: AddressApi, private readonly audit?: SecurityAudit) {}
 
   /** `s` = decoded path segments starting with 'api' and s[1] one of QUERY_ROUTES. */
   async handle(req: IncomingMessage, res: ServerResponse, s: string[], query: string, head: boolean): Promise<void> {
     try {
       if (s.length !== 2) throw notFound('not_found', '没有这个接口；应为 /api/lookup、/api/query 或 /api/hotspots。No such route: use /api/lookup, /api/query or /api/hotspots.');
       const post = req.method === 'POST';
+      const view = personalView(req, this.audit);
       if (s[1] === 'query') {
         if (!post) throw new HttpError(405, 'method_not_allowed', '查询请用 POST，正文为 JSON。Use POST with a JSON body.', { Allow: 'POST, OPTIONS' });
-        return await this.query(req, res);
+        await this.query(req, res, view);
+        return view.done(`POST /api/query`);
       }
       if (post) throw new HttpError(405, 'method_not_allowed', `/api/${s[1]} 只接受 GET。/api/${s[1]} accepts GET only.`, { Allow: 'GET, HEAD, OPTIONS' });
       const q = new URLSearchParams(query);
-      if (s[1] === 'lookup') return await this.lookup(res, q, head);
-      if (s[1] === 'hotspots') return await this.hotspots(res, q, head);
+      if (s[1] === 'lookup') {
+        await this.lookup(res, q, head, view);
+        return view.done(`GET /api/lookup?${query.slice(0, 300)}`);
+      }
+      if (s[1] === 'hotspots') return await this.hotspots(res, q, head, view);
       throw notFound('not_found', '没有这个接口。No such route.');
     } catch (err) {
       if (err instanceof GeometryHttpError) return sendGeometryError(res, err, head);
@@ -339,7 +359,7 @@ export class QueryApi {
 
   // ---------------------------------------------------------------- lookup
 
-  private async lookup(res: ServerResponse, q: URLSearchParams, head: boolean): Promise<void> {
+  private async lookup(res: ServerResponse, q: URLSearchParams, head: boolean, view: PersonalView): Promise<void> {
     const known = this.layers();
     let lon: number, lat: number;
     let origin: Record<string, unknown>;
@@ -361,12 +381,13 @@ export class QueryApi {
     } else if (layer !== null || id !== null) {
       if (!layer || !known.includes(layer)) throw unknownLayer(layer ?? '', known);
       if (!id || id.length > 256) throw badRequest('bad_id', '缺少 id 或 id 过长（最长 256 字符）。Missing or over-long id (≤ 256 characters).');
+      assertVisible(view, layer);
       const hit = await this.store.getFeature(layer, id);
       if (!hit) throw notFound('not_found', `图层 ${layer} 中没有要素 ${id.slice(0, 64)}。No feature "${id.slice(0, 64)}" in layer ${layer}.`);
       const p = pointOnGeometry(hit.geometry);
       if (!p) throw notFound('not_found', `要素 ${id.slice(0, 64)} 没有几何。Feature "${id.slice(0, 64)}" has no geometry.`);
       [lon, lat] = p;
-      origin = { source: 'feature', feature: { layer, id, name: hit.properties.name ?? null } };
+      origin = { source: 'feature', feature: { layer, id, name: view.propsOf(layer, hit.properties).name ?? null } };
     } else {
       if (q.get('lon') === null || q.get('lat') === null) {
         throw badRequest('bad_coordinate', '须给出 lon 和 lat（或 address，或 layer 和 id）。Give lon and lat (or address, or layer and id), e.g. ?lon=120.75&lat=31.65.');
@@ -375,11 +396,11 @@ export class QueryApi {
       lat = parseCoordinate(q.get('lat'), 'lat');
       origin = { source: 'point' };
     }
-    json(res, { query: { lon, lat, ...origin }, ...(await this.lookupAt(lon, lat)) }, head);
+    json(res, { query: { lon, lat, ...origin }, ...(await this.lookupAt(lon, lat, view)) }, head);
   }
 
   /** Everything the lookup card shows about one point. Exposed for the benchmark and tests. */
-  async lookupAt(lon: number, lat: number): Promise<Record<string, unknown>> {
+  async lookupAt(lon: number, lat: number, view: PersonalView = PersonalView.masked()): Promise<Record<string, unknown>> {
     // Far from the city nothing is within the lookup radii, and metres are undefined outside the GK zone:
     // answer the lists empty without asking the store.
     const [w, s, e, n] = CITY.bounds;
@@ -409,15 +430,21 @@ export class QueryApi {
         return tx < ty ? 1 : tx > ty ? -1 : x.id < y.id ? -1 : x.id > y.id ? 1 : 0;
       })
       .slice(0, LOOKUP_INCIDENTS);
+    // The grid manager's name and phone are the grids layer's personal fields.
+    let grid = admin.grid;
+    if (grid?.manager) {
+      const p = view.propsOf('grids', { code: grid.code, manager_name: grid.manager.name, manager_phone: grid.manager.phone });
+      grid = { ...grid, manager: { ...grid.manager, name: String(p.manager_name ?? ''), phone: String(p.manager_phone ?? '') } };
+    }
     return {
-      town: admin.town, village: admin.village, grid: admin.grid,
+      town: admin.town, village: admin.village, grid,
       address: a ? { code: String(a.properties.code ?? a.id), full: String(a.properties.full ?? ''), lon: (a.geometry as GeoJSON.Point).coordinates[0], lat: (a.geometry as GeoJSON.Point).coordinates[1], distanceM: round1(a.distanceM) } : null,
-      cameras: cams.map(flat),
-      sensors: sensors.slice(0, LOOKUP_LIST_MAX).map(flat),
-      facilities: facilities.slice(0, LOOKUP_LIST_MAX).map(flat),
+      cameras: cams.map((h) => flat(h, 'cameras', view)),
+      sensors: sensors.slice(0, LOOKUP_LIST_MAX).map((h) => flat(h, 'sensors', view)),
+      facilities: facilities.slice(0, LOOKUP_LIST_MAX).map((h) => flat(h, 'facilities', view)),
       nearby: { sensors: kinds(sensors), facilities: kinds(facilities) },
       radiusM: LOOKUP_RADIUS_M,
-      incidents: recent.map(flat),
+      incidents: recent.map((h) => flat(h, 'incidents', view)),
       store: this.store.kind,
     };
   }
@@ -475,7 +502,7 @@ export class QueryApi {
 
   // ---------------------------------------------------------------- query
 
-  private async query(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async query(req: IncomingMessage, res: ServerResponse, view: PersonalView): Promise<void> {
     const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') {
       req.resume();
@@ -491,6 +518,8 @@ export class QueryApi {
     }
     const known = this.layers();
     const r = parseQueryBody(value, known);
+    for (const l of r.layers) assertVisible(view, l);
+    if (r.feature) assertVisible(view, r.feature.layer);
     let shape: GeoJSON.Geometry;
     if (r.feature) {
       const hit = await this.store.getFeature(r.feature.layer, r.feature.id);
@@ -513,7 +542,7 @@ export class QueryApi {
         const out = await this.store.query(spec(layer, def, plan, remaining, 0));
         remaining -= out.features.length;
         layers.push({ layer, count: out.count, returned: out.features.length });
-        for (const h of out.features) features.push(hitToFeature(h));
+        for (const h of out.features) features.push(hitToFeature(shown(h, layer, view)));
       }
       const body: Record<string, unknown> = { layers, features: { type: 'FeatureCollection', features }, store: this.store.kind };
       if (r.buffer > 0) body.shape = buffered();
@@ -528,7 +557,7 @@ export class QueryApi {
       const hits: FeatureHit[] = [];
       for (let offset = 0; hits.length < r.limit;) {
         const out = await this.store.query(spec(layer, def, plan, Math.min(EXPORT_PAGE, r.limit - hits.length), offset));
-        hits.push(...out.features);
+        for (const h of out.features) hits.push(shown(h, layer, view));
         offset += out.features.length;
         if (out.features.length === 0 || offset >= out.count) break;
       }
@@ -558,7 +587,8 @@ export class QueryApi {
         const out = i === 0 && offset === 0 ? first : await this.store.query(spec(layer, def, plan, Math.min(EXPORT_PAGE, r.limit - written), offset));
         let chunk = '';
         for (const h of out.features) {
-          chunk += csv ? csvFeatureRow(columns, h) : (written > 0 ? ',\n' : '') + JSON.stringify(hitToFeature(h));
+          const v = shown(h, layer, view);
+          chunk += csv ? csvFeatureRow(columns, v) : (written > 0 ? ',\n' : '') + JSON.stringify(hitToFeature(v));
           written++;
         }
         if (res.destroyed) return;
@@ -572,10 +602,11 @@ export class QueryApi {
 
   // ---------------------------------------------------------------- hot spots
 
-  private async hotspots(res: ServerResponse, q: URLSearchParams, head: boolean): Promise<void> {
+  private async hotspots(res: ServerResponse, q: URLSearchParams, head: boolean, view: PersonalView): Promise<void> {
     const known = this.layers();
     const layer = q.get('layer') ?? 'incidents';
     if (!known.includes(layer)) throw unknownLayer(layer, known);
+    assertVisible(view, layer);
     const def = getLayer(layer)!;
     if (def.geometry !== 'point') throw badRequest('not_point_layer', `热点分析只用于点图层；${layer} 不是点图层。Hot spots need a point layer; ${layer} is not one.`);
     const cell = parseRange(q.get('cell'), 'cell', HOTSPOT.cell);

@@ -14,8 +14,19 @@ import { sendBytes, sendFile, serveStatic, statFile } from './static.ts';
 import { EDIT_ROUTES, EditApi } from './editing/api.ts';
 import type { ImportApi } from './editing/import-api.ts';
 import type { PublishApi } from './geoserver/publish-api.ts';
+import { WALL_ROUTES, type WallApi } from './wall-api.ts';
+import { PATROL_ROUTE, PatrolApi } from './patrol.ts';
 import { TileService, unknownTileset } from './tile-route.ts';
 import { buildTileJson } from './tilejson.ts';
+import type { AuthService } from './auth/auth-service.ts';
+import { AUTH_ROUTES, AuthApi } from './auth/api.ts';
+import { admit } from './auth/gate.ts';
+import { maybeActorOf } from './auth/request-actor.ts';
+import { handleAudit, type EditAuditSource, type SecurityAudit } from './auth/audit.ts';
+import { ruleFor } from './auth/policy.ts';
+import { applySecurityHeaders } from './security-headers.ts';
+import { personalView } from './personal-data.ts';
+import { hasPersonal } from '../layers/security/masking.ts';
 
 export interface RouterContext {
   tiles: TileService;
@@ -41,6 +52,14 @@ export interface RouterContext {
   imports?: Promise<ImportApi>;
   /** Publishing to GeoServer (POST /api/publish). */
   publish?: Promise<PublishApi>;
+  /** Users and sessions (issue 9): every request passes the gate (auth/gate.ts, rules in auth/policy.ts) first. */
+  auth: AuthService;
+  /** The command-centre wall (GET /api/indicators, POST /api/wall); absent → 404. */
+  wall?: WallApi;
+  /** Patrol check-ins and tracks of grid managers (POST /api/patrols/checkin, GET /api/patrols/track); rejects → 503. */
+  patrols?: Promise<PatrolApi>;
+  /** GET /api/audit (admin): the security audit and the edit audit; also where personal data seen in full is recorded. */
+  audit?: { security: SecurityAudit; edits?: () => Promise<EditAuditSource> };
 }
 
 /** Writes editing takes: E1's routes under /api/layers (EditApi.acceptsMethod), POST /api/imports, POST /api/publish. */
@@ -61,12 +80,12 @@ const INCIDENT_PREFLIGHT = {
   ...PREFLIGHT,
   Allow: 'GET, HEAD, POST, OPTIONS',
   'Access-Control-Allow-Methods': 'GET, HEAD, POST, OPTIONS',
-  'Access-Control-Allow-Headers': 'Content-Type, Idempotency-Key, X-OneMap-Actor, If-None-Match',
+  'Access-Control-Allow-Headers': 'Content-Type, Idempotency-Key, If-None-Match',
   'Access-Control-Expose-Headers': 'Location',
 };
 const RULES_PREFLIGHT = { ...INCIDENT_PREFLIGHT, Allow: 'GET, HEAD, PUT, OPTIONS', 'Access-Control-Allow-Methods': 'GET, HEAD, PUT, OPTIONS' };
 const EDIT_METHODS = 'GET, HEAD, POST, PUT, DELETE, OPTIONS';
-const EDIT_PREFLIGHT = { ...INCIDENT_PREFLIGHT, Allow: EDIT_METHODS, 'Access-Control-Allow-Methods': EDIT_METHODS, 'Access-Control-Allow-Headers': 'Content-Type, X-OneMap-Actor, If-None-Match, If-Match' };
+const EDIT_PREFLIGHT = { ...INCIDENT_PREFLIGHT, Allow: EDIT_METHODS, 'Access-Control-Allow-Methods': EDIT_METHODS, 'Access-Control-Allow-Headers': 'Content-Type, If-None-Match, If-Match' };
 
 /** The origin the client used, for absolute links (TileJSON tiles, OGC links). Host is checked, never echoed raw. */
 export function originOf(req: IncomingMessage, fallback: string): string {
@@ -77,13 +96,55 @@ export function originOf(req: IncomingMessage, fallback: string): string {
 }
 
 export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const authApi = new AuthApi(ctx.auth);
+  const dispatch = (req: IncomingMessage, res: ServerResponse) => handleAdmitted(ctx, authApi, req, res);
+  // Tilesets whose tiles the policy makes public (the basemap): a cached tile of one needs no session.
+  const publicTiles = ctx.tiles.tilesets.filter((ts) => ruleFor('GET', `/tiles/${ts}/0/0/0.mvt`)?.roles === 'public').map((ts) => `/tiles/${ts}/`);
   return (req, res) => {
+    const method = req.method ?? 'GET';
+    const head = method === 'HEAD';
+    const url = req.url ?? '/';
+    const q = url.startsWith('/tiles/') ? url.indexOf('?') : -1;
+    const tilePath = url.startsWith('/tiles/') && (method === 'GET' || head) ? (q < 0 ? url : url.slice(0, q)) : '';
+    if (tilePath.endsWith('.mvt')) {
+      // The hot path: a tile served before (so its path was validated) answers from memory, its security headers
+      // precomputed with it; the session is checked from the in-memory cache when the tileset is not public.
+      const path = tilePath;
+      if (ctx.tiles.has(path) && (publicTiles.some((p) => path.startsWith(p)) || ctx.auth.resolveCached(req)) && ctx.tiles.serveCached(req, res, path, head)) return;
+    } else {
+      // CSP, nosniff, Referrer-Policy, frame-ancestors … on every response (tiles carry them in their own header lists).
+      applySecurityHeaders(res, req.headers['x-forwarded-proto'] === 'https');
+    }
+    try {
+      // Preflights carry no credentials and reach no handler; everything else passes the gate first.
+      if (method === 'OPTIONS') return dispatch(req, res);
+      const pending = admit(ctx.auth, req, method, pathOf(req.url));
+      if (pending) {
+        pending.then(() => dispatch(req, res), (err: unknown) => { req.resume(); fail(ctx, req, res, err, head); });
+        return;
+      }
+    } catch (err) {
+      req.resume();
+      fail(ctx, req, res, err, head);
+      return;
+    }
+    dispatch(req, res);
+  };
+}
+
+/** The request after the gate admitted it. */
+function handleAdmitted(ctx: RouterContext, authApi: AuthApi, req: IncomingMessage, res: ServerResponse): void {
+  {
     const method = req.method;
     const head = method === 'HEAD';
     try {
       if (method !== 'GET' && !head) {
         // POST is accepted where a route takes a body (address parsing, spatial queries, the incident routes); 405 everywhere else.
         const path = pathOf(req.url);
+        if (method !== 'OPTIONS' && (path === '/api/session' || path.startsWith('/api/users'))) {
+          authApi.handle(req, res, parseTarget(req.url ?? '/').segments, '', false).catch((err: unknown) => fail(ctx, req, res, err, false));
+          return;
+        }
         const parsePost = path === ADDRESS_PARSE_PATH || path === QUERY_PATH;
         const incidentPost = path.startsWith('/api/') && IncidentApi.acceptsPost(path);
         const telemetryPut = TelemetryApi.acceptsPut(path);
@@ -104,25 +165,19 @@ export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: S
           if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
         }
-        if (method === 'POST' && (incidentPost || (parsePost && (path === QUERY_PATH || ctx.address)))) {
+        if (method === 'POST' && (incidentPost || path === '/api/wall' || PatrolApi.acceptsPost(path) || (parsePost && (path === QUERY_PATH || ctx.address)))) {
           const out = route(ctx, req, res, false);
           if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
         }
         throw new HttpError(405, 'method_not_allowed', `不支持 ${method} 方法；这里只读，请用 GET（写入接口见 README）。Method ${method} not allowed here: use GET (the write routes are listed in the README).`, { Allow: ALLOW });
       }
-      const url = req.url ?? '/';
-      // Fast path: a tile URL served before is answered from memory without parsing (see TileService.serveCached).
-      if (url.startsWith('/tiles/')) {
-        const q = url.indexOf('?');
-        if (ctx.tiles.serveCached(req, res, q < 0 ? url : url.slice(0, q), head)) return;
-      }
-      const out = route(ctx, req, res, head);
+      const out = route(ctx, req, res, head, authApi);
       if (out) out.catch((err: unknown) => fail(ctx, req, res, err, head));
     } catch (err) {
       fail(ctx, req, res, err, head);
     }
-  };
+  }
 }
 
 function pathOf(url: string | undefined): string {
@@ -132,6 +187,8 @@ function pathOf(url: string | undefined): string {
 }
 
 function fail(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, err: unknown, head: boolean): void {
+  // Tile paths skip the up-front headers (their success lists carry them); errors get them here.
+  if (!res.headersSent && !res.hasHeader('content-security-policy')) applySecurityHeaders(res, req.headers['x-forwarded-proto'] === 'https');
   if (err instanceof HttpError) {
     sendError(res, err, head);
     return;
@@ -140,7 +197,7 @@ function fail(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, err
   sendError(res, new HttpError(500, 'internal', '服务器内部错误，已记录日志；请稍后重试或联系管理员。Internal error (logged); retry later or contact the operator.'), head);
 }
 
-function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, head: boolean): void | Promise<void> {
+function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, head: boolean, authApi?: AuthApi): void | Promise<void> {
   const { segments: s, query } = parseTarget(req.url ?? '/');
   switch (s[0]) {
     case 'tiles':
@@ -163,7 +220,7 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
         const id = s[1].slice(0, -4);
         const layer = isSafeName(id) ? ctx.layers.get(id) : undefined;
         if (!layer) throw unknownLayer(id, ctx);
-        return layerData(req, res, layer, head);
+        return layerData(ctx, req, res, layer, head);
       }
       throw noRoute('/data/{layer}.fgb');
     case 'terrain':
@@ -174,15 +231,19 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
       }
       throw noRoute('/terrain/dem.json 或 /terrain/dem.f32');
     case 'api':
+      if ((AUTH_ROUTES as readonly string[]).includes(s[1]) && authApi) return authApi.handle(req, res, s, query, head);
       if ((QUERY_ROUTES as readonly string[]).includes(s[1])) {
         if (!ctx.query) throw new HttpError(503, 'store_unavailable', '空间查询暂不可用（数据存储未能打开，见服务日志）；请运行 npm run data 后重启服务。Spatial queries are unavailable (the store did not open; see the server log): run npm run data and restart.');
         return ctx.query.handle(req, res, s, query, head);
       }
       if ((INCIDENT_ROUTES as readonly string[]).includes(s[1])) return incidentRoute(ctx, req, res, s, query, head);
       if ((TELEMETRY_ROUTES as readonly string[]).includes(s[1])) return telemetryRoute(ctx, req, res, s, query, head);
+      if (s[1] === 'audit' && s.length === 2 && ctx.audit) return handleAudit(req, res, query, head, ctx.audit);
       if ((EDIT_ROUTES as readonly string[]).includes(s[1])) return editRoute(ctx, req, res, s, query, head);
       if (s[1] === 'imports' && s.length === 2) return importRoute(ctx, req, res, query);
       if (s[1] === 'publish' && s.length === 2) return publishRoute(ctx, req, res, query);
+      if ((WALL_ROUTES as readonly string[]).includes(s[1]) && ctx.wall) return ctx.wall.handle(req, res, s, query, head);
+      if (s[1] === PATROL_ROUTE) return service(ctx.patrols, req, 'patrols_unavailable', '巡查签到').then((api) => api.handle(req, res, s, query, head));
       if (!ctx.address) throw noRoute('/tiles, /ogc, /data, /healthz');
       return ctx.address.handle(req, res, s, query, head);
     case 'ogc':
@@ -257,11 +318,28 @@ async function publishRoute(ctx: RouterContext, req: IncomingMessage, res: Serve
   return api.handle(req, res, query);
 }
 
-/** /data/{id}.fgb: the built file while the layer is unedited, else its effective data (ETag by revision). */
-async function layerData(req: IncomingMessage, res: ServerResponse, layer: FeatureLayer, head: boolean): Promise<void> {
+/** /data/{id}.fgb: the built file while the layer is unedited, else its effective data (ETag by revision);
+ *  a layer with personal fields as this caller may see it (FeatureLayer.bytesFor: masked variants, cached). */
+async function layerData(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, layer: FeatureLayer, head: boolean): Promise<void> {
+  const view = personalView(req, ctx.audit?.security);
+  const variant = await layer.bytesFor(view);
+  if (variant) {
+    view.done(`GET /data/${layer.def.id}.fgb`);
+    sendBytes(req, res, variant.bytes, variant.etag, { contentType: 'application/flatgeobuf', cacheControl: 'private, max-age=0, must-revalidate', head });
+    return;
+  }
+  view.done(`GET /data/${layer.def.id}.fgb`);
+  // Personal data in full: no shared cache may keep it (and the next caller may be masked).
+  const personal = hasPersonal(layer.def);
   const edited = await layer.editedBytes();
-  if (!edited) return dataFile(req, res, layer.path, 'application/flatgeobuf', head);
-  sendBytes(req, res, edited.bytes, edited.etag, { contentType: 'application/flatgeobuf', cacheControl: 'public, max-age=0, must-revalidate', head });
+  if (!edited) return dataFile(req, res, layer.path, 'application/flatgeobuf', head, personal ? 'private, max-age=0, must-revalidate' : undefined);
+  sendBytes(req, res, edited.bytes, edited.etag, { contentType: 'application/flatgeobuf', cacheControl: `${personal ? 'private' : 'public'}, max-age=0, must-revalidate`, head });
+}
+
+/** The layers the signed-in role may read (LayerDef.roles), for listings. */
+function readableLayers(layers: Map<string, FeatureLayer>, req: IncomingMessage): Map<string, FeatureLayer> {
+  const role = maybeActorOf(req)?.role;
+  return new Map([...layers].filter(([, l]) => role !== undefined && l.def.roles.includes(role as never)));
 }
 
 function noRoute(expected: string): HttpError {
@@ -279,31 +357,34 @@ function tileJson(ctx: RouterContext, req: IncomingMessage, res: ServerResponse,
   sendJson(res, buildTileJson(name, archive, originOf(req, ctx.fallbackOrigin)), { head, cacheControl: 'no-cache' });
 }
 
-async function dataFile(req: IncomingMessage, res: ServerResponse, path: string, contentType: string, head: boolean): Promise<void> {
+async function dataFile(req: IncomingMessage, res: ServerResponse, path: string, contentType: string, head: boolean, cacheControl = 'public, max-age=300, must-revalidate'): Promise<void> {
   const st = await statFile(path);
   if (!st) throw notFound('file_missing', '数据文件已被删除或移动；请运行 npm run data && npm run tiles 后重启服务。The data file is gone: rebuild with npm run data && npm run tiles and restart.');
-  sendFile(req, res, path, st, { contentType, cacheControl: 'public, max-age=300, must-revalidate', head });
+  sendFile(req, res, path, st, { contentType, cacheControl, head });
 }
 
 async function ogcRoute(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, s: string[], query: string, head: boolean): Promise<void> {
   const base = originOf(req, ctx.fallbackOrigin);
   const q = new URLSearchParams(query);
+  const view = personalView(req, ctx.audit?.security);
   let out: ogc.OgcResult;
   // /ogc and /ogc/ both name the landing page.
   const n = s[s.length - 1] === '' && s.length > 1 ? s.length - 1 : s.length;
   if (n === 1) out = ogc.landing(base, q);
   else if (n === 2 && s[1] === 'conformance') out = ogc.conformance(q);
   else if (n === 2 && s[1] === 'api') out = ogc.openApi(base, ctx.layers);
-  else if (n === 2 && s[1] === 'collections') out = await ogc.collections(base, ctx.layers, q);
+  else if (n === 2 && s[1] === 'collections') out = await ogc.collections(base, readableLayers(ctx.layers, req), q, view);
   else if (n >= 3 && n <= 5 && s[1] === 'collections') {
     const layer = ogc.findLayer(ctx.layers, s[2]);
     if (n === 3) out = await ogc.collectionDoc(base, layer, q);
     else if (s[3] !== 'items') throw noRoute('/ogc/collections/{id}/items');
-    else if (n === 4) out = await ogc.items(base, layer, q);
+    else if (n === 4) out = await ogc.items(base, layer, q, view);
     else {
       if (s[4].length > 256) throw notFound('unknown_feature', '要素 id 过长。Feature id too long.');
-      out = await ogc.item(base, layer, s[4], q);
+      out = await ogc.item(base, layer, s[4], q, view);
     }
   } else throw noRoute('/ogc, /ogc/conformance, /ogc/collections, /ogc/collections/{id}/items');
-  sendJson(res, out.body, { head, type: out.type, cacheControl: 'no-cache' });
+  // Personal fields differ by caller: a shared cache must not hand one caller's answer to another.
+  sendJson(res, out.body, { head, type: out.type, cacheControl: 'private, no-cache' });
+  view.done(`GET /ogc/${s.slice(1).join('/').slice(0, 300)}`);
 }

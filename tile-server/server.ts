@@ -1,5 +1,7 @@
 // The one Node service (contracts.md item 7): tiles, archives, features (OGC API – Features), health and
 // the web app, on plain node:http in one process.
+import type { Duplex } from 'node:stream';
+import { ruleFor } from './auth/policy.ts';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -19,6 +21,13 @@ import type { SpatialStore } from './storage/spatial-store.ts';
 import { statFile } from './static.ts';
 import type { FgbFile } from '../layers/formats/flatgeobuf.ts';
 import { TileService } from './tile-route.ts';
+import { AuthService, type AuthOptions, type DemoGrid } from './auth/auth-service.ts';
+import { openUserStore } from './auth/user-store.ts';
+import type { FeatureLayer } from './feature-store.ts';
+import { WallApi } from './wall-api.ts';
+import { openPatrolStore, PatrolApi } from './patrol.ts';
+import { actorOf } from './auth/request-actor.ts';
+import { openSecurityAudit, SecurityAudit, type NewSecurityEvent } from './auth/audit.ts';
 import { EffectiveLayers } from './editing/effective.ts';
 import { awaitingWrites, openEditing, SpatialEditQueue, type Editing } from './editing/open-editing.ts';
 import { TileOverlay } from './editing/tile-overlay.ts';
@@ -60,6 +69,15 @@ export interface ServerOptions {
   editDatabaseUrl?: string | null;
   /** How often commits made by other processes (npm run import) are picked up; 0 = never. Default 2 s. */
   editSyncIntervalMs?: number;
+  /** The demo users' password at first start (tests); default ONEMAP_DEMO_PASSWORD, else one generated and printed once. */
+  demoPassword?: string;
+  /** SQLite file of users and sessions (default: users.sqlite beside `incidentDbFile` when given, else ONEMAP_USERS_FILE or
+   *  var/users.sqlite; with `demoPassword` and neither this nor `userDatabaseUrl`: in memory, so each test server starts fresh). */
+  userDbFile?: string;
+  /** PostgreSQL for users (schema auth); undefined → AUTH_DATABASE_URL, else the incidents' URL; null → the SQLite file. */
+  userDatabaseUrl?: string | null;
+  /** Session and rate-limit settings (tests: a short idle time, a controllable clock, more sign-ins per minute). */
+  auth?: AuthOptions;
 }
 export interface RunningServer {
   url: string; port: number; close(): Promise<void>;
@@ -92,7 +110,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const spatial = await openStore(opts.dataDir, databaseUrl, log, (id) => effective.file(id));
   const writes = new SpatialEditQueue(spatial, log);
   const store = spatial && awaitingWrites(spatial, () => writes.settled());
-  const address = new AddressApi(opts.dataDir, log);
+  // The security audit (sign-ins, unmasking, personal data seen): beside the incidents, like the users (issue 9).
+  const incidentUrlForAudit = opts.incidentDatabaseUrl === undefined ? process.env.INCIDENT_DATABASE_URL || databaseUrl : opts.incidentDatabaseUrl;
+  const security = new SecurityAudit(openSecurityAudit({
+    databaseUrl: process.env.AUDIT_DATABASE_URL || incidentUrlForAudit,
+    file: opts.incidentDbFile ? join(dirname(opts.incidentDbFile), 'security-audit.sqlite') : undefined,
+  }), log);
+  const address = new AddressApi(opts.dataDir, log, security);
   const live = new LiveHub(log);
   const clock = opts.clock ?? Date.now;
   const incidents = openIncidents(opts, databaseUrl, store, address, live, clock, log);
@@ -129,14 +153,29 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   imports.catch((e: Error) => log(`导入不可用 import unavailable: ${e.message}`));
   const publish: Promise<PublishApi> = import('./geoserver/publish-api.ts').then(({ PublishApi }) => new PublishApi({ view: effective }));
   publish.catch((e: Error) => log(`发布不可用 publish unavailable: ${e.message}`));
+  // The command-centre wall: indicators (pushed on /ws every 5 s) and the operator's commands (issue 9).
+  const wall = new WallApi({ dataDir: opts.dataDir, incidents: incidentService, telemetry, live, clock, log });
+  const auth = await openAuth(opts, databaseUrl, layers, log, (e) => security.record(e));
+  // Patrol check-ins (issue 9, the phone): beside the incidents — patrols.sqlite next to their file, or schema `patrol` in their PostgreSQL.
+  const patrolStore = openPatrolStore({
+    databaseUrl: opts.incidentDatabaseUrl === undefined ? process.env.INCIDENT_DATABASE_URL || databaseUrl : opts.incidentDatabaseUrl,
+    incidentDbFile: opts.incidentDbFile,
+  });
+  patrolStore.catch((e: Error) => log(`巡查签到不可用 patrols unavailable: ${e.message}`));
+  const patrols = patrolStore.then((store) => new PatrolApi({ store, clock, actorOf }));
+  patrols.catch(() => {});
   const ctx = {
+    auth,
+    patrols,
     tiles,
+    wall,
     editing: editApi,
     imports,
     publish,
     // Built lazily on the first /api/address request (see address-api.ts for why not at start).
     address,
-    query: store ? new QueryApi(store, address) : undefined,
+    query: store ? new QueryApi(store, address, security) : undefined,
+    audit: { security, edits: () => editService },
     incidents: incidentApi,
     telemetry: telemetryApi,
     layers,
@@ -152,9 +191,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let telemetryReady: TelemetryService | null = null;
   telemetry.then((t) => { telemetryReady = t; }, () => {});
   server.on('upgrade', (req, socket, head) => {
-    // MQTT over WebSocket (browsers, the simulator) goes to the embedded broker; everything else to the live feed.
-    if ((req.url ?? '').split('?')[0] === MQTT_WS_PATH && telemetryReady?.upgrade(req, socket, head)) return;
-    live.upgrade(req, socket, head);
+    // MQTT over WebSocket goes to the embedded broker, the rest to the live feed; both need a session. The broker's
+    // WebSocket path may publish readings (which raise alarms), so only the roles its policy rule names get it;
+    // devices of a real city publish to their own broker with its credentials (MQTT_URL).
+    const isMqtt = (req.url ?? '').split('?')[0] === MQTT_WS_PATH;
+    auth.resolve(req).then(
+      ({ actor }) => {
+        if (isMqtt) {
+          const rule = ruleFor('GET', MQTT_WS_PATH);
+          const roles = rule && Array.isArray(rule.roles) ? rule.roles : [];
+          if (!(roles as string[]).includes(actor.role)) return refuseUpgrade(socket, '403 Forbidden', 'forbidden', 'MQTT over WebSocket is for operators and admins; devices publish to the broker directly.');
+          if (!telemetryReady?.upgrade(req, socket, head)) refuseUpgrade(socket, '503 Service Unavailable', 'telemetry_unavailable', '物联服务暂不可用。Telemetry is unavailable.');
+          return;
+        }
+        live.upgrade(req, socket, head, actor);
+      },
+      (err: { status?: number; code?: string; message?: string }) => {
+        const body = JSON.stringify({ error: { code: err.code ?? 'not_signed_in', message: err.message ?? 'sign in first' } });
+        if (socket.writable) socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        else socket.destroy();
+      },
+    );
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Requests node's parser refuses (header block > 16 KiB, malformed request line) never reach the handler.
@@ -169,11 +226,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     await listen(server, opts.port ?? 8080, host);
   } catch (err) {
+    wall.close();
     live.close();
+    await patrolStore.then((p) => p.close(), () => {});
     await telemetry.then((t) => t.close(), () => {});
     await incidents.then((i) => i.close(), () => {});
     await editing.then((e) => e.close(), () => {});
     await store?.close().catch(() => {});
+    await auth.close().catch(() => {});
+    await security.close().catch(() => {});
     throw err;
   }
   const addr = server.address();
@@ -208,7 +269,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     close: () => (closing ??= (async () => {
       // Telemetry first: its last batch may still open incidents and push to the feed.
       await telemetry.then((t) => t.close(), () => {});
+      wall.close();
       live.close();
+      await patrolStore.then((p) => p.close(), () => {});
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections(); // keep-alive sockets would otherwise hold close() for 65 s
@@ -217,6 +280,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await incidents.then((i) => i.close(), () => {});
       await editing.then((e) => e.close(), () => {});
       await store?.close();
+      await auth.close();
+      await security.close();
     })()),
   };
 }
@@ -319,6 +384,12 @@ async function openStore(
   }
 }
 
+function refuseUpgrade(socket: Duplex, status: string, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  else socket.destroy();
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -327,4 +398,45 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * The user store (SQLite beside the incidents, or PostgreSQL schema `auth`) and, at first start, the demo users.
+ * A generated demo password is printed here once (stdout) and never again: only its hash is stored.
+ */
+async function openAuth(opts: ServerOptions, databaseUrl: string | null, layers: Map<string, FeatureLayer>, log: (msg: string) => void,
+  audit?: (e: NewSecurityEvent) => void): Promise<AuthService> {
+  // A server given a demo password (tests) keeps its users in memory unless told where: a fresh set of demo users
+  // per test server, never the shared var/users.sqlite or a database another run changed.
+  const ephemeral = opts.demoPassword !== undefined && opts.userDbFile === undefined && opts.userDatabaseUrl === undefined;
+  const incidentUrl = opts.incidentDatabaseUrl === undefined ? process.env.INCIDENT_DATABASE_URL || databaseUrl : opts.incidentDatabaseUrl;
+  const url = ephemeral ? null : opts.userDatabaseUrl === undefined ? process.env.AUTH_DATABASE_URL || incidentUrl : opts.userDatabaseUrl;
+  const store = await openUserStore({
+    databaseUrl: url,
+    file: ephemeral ? ':memory:' : opts.userDbFile ?? (opts.incidentDbFile ? join(dirname(opts.incidentDbFile), 'users.sqlite') : undefined),
+  });
+  const auth = new AuthService(store, { log, audit, ...opts.auth });
+  try {
+    const grids = async (): Promise<DemoGrid[]> => {
+      const layer = layers.get('grids');
+      if (!layer) return [];
+      const f = await layer.open();
+      const code = f.column('code'), manager = f.column('manager_name');
+      return code.map((c, i) => ({ code: String(c), managerName: manager[i] == null ? null : String(manager[i]) }));
+    };
+    const demo = await auth.ensureDemoUsers(grids, opts.demoPassword);
+    if (demo) {
+      const gridUsers = demo.usernames.filter((u) => u.startsWith('grid-'));
+      log(`已创建演示用户 demo users created: ${demo.usernames.filter((u) => !u.startsWith('grid-')).join(', ')} and ${gridUsers.length} grid managers (${gridUsers.slice(0, 3).join(', ')}${gridUsers.length > 3 ? ', …' : ''})`);
+      if (demo.generated) {
+        // Printed once, at first start only; the store keeps only its hash. Set ONEMAP_DEMO_PASSWORD to choose it.
+        console.log(`\n演示用户密码（仅显示这一次）demo password (shown once): ${demo.password}\n` +
+          `用户 users: ${demo.usernames.filter((u) => !u.startsWith('grid-')).join(', ')}, grid-{网格编码} ×${gridUsers.length}\n`);
+      }
+    }
+  } catch (err) {
+    await auth.close().catch(() => {});
+    throw err;
+  }
+  return auth;
 }

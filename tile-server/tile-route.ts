@@ -5,6 +5,7 @@ import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:h
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { HttpError, badRequest, notFound } from './http-errors.ts';
 import { Lru } from './lru.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
 import { acceptsGzip, etagMatches, parseTileCoord } from './params.ts';
 import { PmtilesArchive } from './pmtiles-source.ts';
 
@@ -15,6 +16,7 @@ export const TILE_CACHE_CONTROL = 'public, max-age=3600, stale-while-revalidate=
 export const DEFAULT_TILE_CACHE_BYTES = 128 * 1024 * 1024;
 
 type Headers = OutgoingHttpHeader[];
+const SECURITY_HEADER_LIST: Headers = Object.entries(SECURITY_HEADERS).flat();
 
 /** A response ready to send: status, precomputed header list, body bytes. */
 interface CachedTile {
@@ -114,6 +116,11 @@ export class TileService {
     return false;
   }
 
+  /** Whether `path` is in the cache (a validated tile path); the router checks the session only then. */
+  has(path: string): boolean {
+    return this.cache.has(path);
+  }
+
   /** The hot path: answers from the cache if `path` (no query) was served before; false on a miss. */
   serveCached(req: IncomingMessage, res: ServerResponse, path: string, head: boolean): boolean {
     const hit = this.cache.get(path);
@@ -163,7 +170,8 @@ async function load(set: TilesetState, tileId: number, z: number, x: number, y: 
   const { archive } = set;
   const gen = set.gen;
   let stored: { data: Buffer; etag: string } | null = await archive.getTile(tileId);
-  const common: Headers = ['Cache-Control', TILE_CACHE_CONTROL, 'Access-Control-Allow-Origin', '*'];
+  // The security headers travel in the precomputed lists: the router's cache-hit path sets nothing itself.
+  const common: Headers = ['Cache-Control', TILE_CACHE_CONTROL, 'Access-Control-Allow-Origin', '*', ...SECURITY_HEADER_LIST];
   let gzip = archive.header.tileCompression === 2;
   const revision = patcher?.revision(set.name) ?? 0;
   if (patcher && revision) {

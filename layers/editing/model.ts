@@ -24,7 +24,7 @@ export interface FeatureVersion {
   deleted: boolean;
   feature: EditFeature | null;
   op: EditOp;
-  /** `role:id` of whoever made it (X-OneMap-Actor until sign-in, issue 9). */
+  /** `role:id` of whoever made it (the signed-in user, issue 9; the import CLI's --as). */
   actor: string;
   /** ms since epoch. */
   at: number;

@@ -36,8 +36,14 @@ export const INCIDENT_ACTIONS: readonly IncidentAction[] = ['register', 'reject'
 /** Who is responsible: the grid handles it first; escalation (提级会办) climbs to the town, then the city. */
 export type IncidentLevel = 'grid' | 'town' | 'city';
 
-/** Who did something. Until sign-in exists (issue 9) the API takes this from the request. */
-export interface Actor { id: string; role: 'admin' | 'operator' | 'grid_manager' | 'planner' | 'analyst' | 'responder' | 'system'; name?: string }
+/** Who did something: the signed-in user (issue 9: tile-server/auth), a responder recorded on their behalf, or the sweeper. */
+export interface Actor {
+  id: string; role: 'admin' | 'operator' | 'grid_manager' | 'planner' | 'analyst' | 'responder' | 'system'; name?: string;
+  /** A grid manager's grid codes (their scope). */
+  grids?: string[];
+  /** A planner's editable layers; absent = every layer their role may edit. */
+  layers?: string[];
+}
 
 export interface Incident {
   id: string;
@@ -118,6 +124,8 @@ export interface IncidentFilter {
   bbox?: [number, number, number, number];
   status?: IncidentStatus[];
   grid?: string;
+  /** Any of these grids (a grid manager's scope, issue 9); an empty list matches nothing. */
+  grids?: string[];
   town?: string;
   category?: string;
   assignee?: string;

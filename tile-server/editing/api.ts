@@ -10,11 +10,13 @@
 //   POST   /api/layers/{layer}/validate          {changes}                  → 200 { issues }
 //   GET    /api/audit?layer=&actor=&since=&limit=                         → { items }
 // Errors: { error: { code, message, ...details } }; 409 carries id, basedOn, yours, current; 422 carries issues.
-// The actor is X-OneMap-Actor (parseActor, shared with incidents; not authentication, issue 9).
+// The actor is the signed-in user (actorOf: the router gate resolved the session; issue 9).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LAYERS } from '../../layers/catalog.ts';
+import { getLayer, LAYERS } from '../../layers/catalog.ts';
+import { keepMaskedUnchanged } from '../../layers/security/masking.ts';
+import { personalView, type PersonalView } from '../personal-data.ts';
 import { badRequest, HttpError, notFound, sendError } from '../http-errors.ts';
-import { ACTOR_HEADER, parseActor } from '../incidents/api.ts';
+import { actorOf } from '../auth/request-actor.ts';
 import { EditError, FEATURE_ID_RE, type EditService } from './service.ts';
 
 export const EDIT_ROUTES = ['layers', 'audit'] as const;
@@ -87,7 +89,7 @@ export class EditApi {
     const sub = s[3];
     if (s.length === 4 && sub === 'edits') {
       only(method, 'POST');
-      const actor = parseActor(req.headers[ACTOR_HEADER]);
+      const actor = actorOf(req);
       const b = await readJson(req);
       if (!isObj(b)) throw badBody('{"changes": [...], "comment"?: "…"}');
       checkKeys(b, ['changes', 'comment']);
@@ -97,7 +99,7 @@ export class EditApi {
     }
     if (s.length === 4 && sub === 'validate') {
       only(method, 'POST');
-      const actor = parseActor(req.headers[ACTOR_HEADER]);
+      const actor = actorOf(req);
       const b = await readJson(req);
       if (!isObj(b)) throw badBody('{"changes": [...]}');
       checkKeys(b, ['changes']);
@@ -107,7 +109,7 @@ export class EditApi {
     if (sub !== 'features' || s.length < 4 || s.length > 6) throw noRoute();
     if (s.length === 4) {
       only(method, 'POST');
-      const actor = parseActor(req.headers[ACTOR_HEADER]);
+      const actor = actorOf(req);
       const b = await readJson(req);
       if (!isObj(b)) throw badBody('{"feature": {"geometry", "properties", "id"?}, "comment"?}');
       checkKeys(b, ['feature', 'comment']);
@@ -121,36 +123,43 @@ export class EditApi {
     if (s.length === 6) {
       if (s[5] === 'history') {
         only(method, 'GET');
-        return send(res, 200, { items: await svc.history(layer, id) }, head);
+        // Personal fields (grid managers' names and phones) masked by role, as everywhere (tile-server/personal-data.ts).
+        const view = personalView(req);
+        const items = (await svc.history(layer, id)).map((it) => (it.feature ? { ...it, feature: shown(view, layer, it.feature) } : it));
+        return send(res, 200, { items }, head);
       }
       if (s[5] === 'restore') {
         only(method, 'POST');
-        const actor = parseActor(req.headers[ACTOR_HEADER]);
+        const actor = actorOf(req);
         const b = await readJson(req);
         if (!isObj(b)) throw badBody('{"version": n, "basedOn": n}');
         checkKeys(b, ['version', 'basedOn']);
         const v = await svc.restore(layer, id, intParam(b.version, 'version'), intParam(b.basedOn, 'basedOn'), actor);
-        return send(res, 200, { feature: v.feature, version: v.version }, false);
+        return send(res, 200, { feature: v.feature && shown(personalView(req), layer, v.feature), version: v.version }, false);
       }
       throw noRoute();
     }
     if (method === 'GET') {
+      const view = personalView(req);
       const out = await svc.get(layer, id);
       if (!out) throw new EditError(404, 'unknown_feature', `图层 ${layer} 没有要素 ${id}（或已删除）。Layer ${layer} has no feature ${id} (or it was deleted).`, { id });
-      return send(res, 200, out, head, { ETag: `"${out.version}"` });
+      return send(res, 200, { ...out, feature: shown(view, layer, out.feature) }, head, { ETag: `"${out.version}"` });
     }
     if (method === 'PUT') {
-      const actor = parseActor(req.headers[ACTOR_HEADER]);
+      const actor = actorOf(req);
       const b = await readJson(req);
       if (!isObj(b)) throw badBody('{"feature": {"geometry", "properties"}, "version": n, "comment"?}');
       checkKeys(b, ['feature', 'version', 'comment']);
       const f = featureBody(b.feature, false);
       if (f.id !== undefined && f.id !== id) throw badRequest('id_mismatch', `正文中的要素 id（${String(f.id).slice(0, 64)}）与地址中的 ${id} 不同。The feature id in the body differs from the one in the URL.`);
-      const v = await svc.update(layer, id, { geometry: f.geometry, properties: f.properties }, intParam(b.version, 'version'), actor, { comment: comment(b.comment) });
-      return send(res, 200, { feature: v.feature, version: v.version, issues: [] }, false);
+      // A form saved by someone shown masked values sends them back: keep the stored ones (masking.ts keepMaskedUnchanged).
+      const def = getLayer(layer), view = personalView(req);
+      const properties = def ? keepMaskedUnchanged(def, f.properties, (await svc.get(layer, id))?.feature.properties) : f.properties;
+      const v = await svc.update(layer, id, { geometry: f.geometry, properties }, intParam(b.version, 'version'), actor, { comment: comment(b.comment) });
+      return send(res, 200, { feature: v.feature && shown(view, layer, v.feature), version: v.version, issues: [] }, false);
     }
     if (method === 'DELETE') {
-      const actor = parseActor(req.headers[ACTOR_HEADER]);
+      const actor = actorOf(req);
       req.resume();
       const raw = q.get('version');
       if (raw === null || !/^\d{1,15}$/.test(raw)) throw badRequest('missing_version', '删除须带所依据的版本：?version=N（读取要素时得到）。DELETE needs ?version=N, the version you read.');
@@ -159,6 +168,12 @@ export class EditApi {
     }
     throw methodNotAllowed('GET, PUT, DELETE');
   }
+}
+
+/** The feature with its personal fields as the caller may see them. */
+function shown<F extends { properties: Record<string, unknown> }>(view: PersonalView, layer: string, f: F): F {
+  const def = getLayer(layer);
+  return def ? view.feature(def, f) : f;
 }
 
 // ------------------------------------------------------------------------------------------ parsing

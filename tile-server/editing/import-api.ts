@@ -18,7 +18,7 @@ import type { Actor } from '../../layers/incidents/model.ts';
 import { readShapefileZip } from '../formats/shapefile-zip.ts';
 import { ZipError } from '../formats/zip.ts';
 import { HttpError, badRequest, sendError } from '../http-errors.ts';
-import { parseActor, ACTOR_HEADER } from '../incidents/api.ts';
+import { actorOf } from '../auth/request-actor.ts';
 
 export type { ImportPreview } from '../../layers/import/types.ts';
 
@@ -131,7 +131,7 @@ export class ImportApi {
         throw badRequest('bad_field_map', 'fieldMap 须为 JSON 对象，如 {"名称":"name","备注":null}。fieldMap must be a JSON object such as {"名称":"name","备注":null}.');
       }
     }
-    const actor: Actor = parseActor(req.headers[ACTOR_HEADER]);
+    const actor: Actor = actorOf(req);
     const bytes = await readBody(req, MAX_IMPORT_BYTES);
     if (bytes.length === 0) throw badRequest('empty_body', '请求正文为空：请把文件作为正文上传。The body is empty: send the file as the request body.');
     const source = readImportFile(bytes, q.get('filename') ?? '', { encoding });

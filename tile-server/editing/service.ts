@@ -252,6 +252,11 @@ export class EditService {
       issues.push(i);
     };
     if (!Array.isArray(changes) || changes.length === 0) throw new EditError(400, 'bad_changes', 'changes 须为非空数组。changes must be a non-empty array of {op, id?, version?, feature?}.');
+    if (def.edit && canEdit(def, actor.role as Role) && actor.role === 'planner' && actor.layers && !actor.layers.includes(def.id)) {
+      // A planner scoped to some layers (issue 9: the user's `layers`).
+      await fail(new EditError(403, 'edit_forbidden', `图层「${def.title}」不在您负责的图层内（${actor.layers.join('、')}）。Layer ${def.id} is not one of your layers.`));
+      if (o.dry) return { items: [], befores: [], sources: [], issues };
+    }
     if (!def.edit || !canEdit(def, actor.role as Role)) {
       const who = def.edit ? `可编辑角色：${def.edit.roles.join('、')}` : '此图层只读';
       await fail(new EditError(403, 'edit_forbidden', `角色 ${actor.role} 不能编辑「${def.title}」（${who}）。Role ${actor.role} may not edit ${def.id}.`));
@@ -373,8 +378,10 @@ export class EditService {
     return { items, befores, sources, issues };
   }
 
-  /** The grid codes a grid manager looks after: `grid-{code}` names one grid; otherwise the grids whose manager_id is the actor id. */
+  /** The grid codes a grid manager looks after: the signed-in user's grids (issue 9); for actors without them (the
+   *  import CLI's --as), `grid-{code}` names one grid, otherwise the grids whose manager_id is the actor id. */
   private async managedGrids(actor: Actor): Promise<Set<string>> {
+    if (actor.grids) return new Set(actor.grids);
     const m = /^grid-(.+)$/.exec(actor.id);
     if (m) return new Set([m[1]]);
     const grids = await this.d.view.where('grids', 'manager_id', actor.id);

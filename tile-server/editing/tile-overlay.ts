@@ -87,11 +87,11 @@ function scaleRaw(f: RawFeature, s: number): RawFeature {
   return { ...f, geometry: f.geometry.map(sc) };
 }
 
-/** The properties a built tile carries for a feature (build-tiles readLayer). */
+/** The properties a built tile carries for a feature (build-tiles readLayer): never a personal field (issue 9). */
 export function tileProperties(def: LayerDef, props: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of TILE_PROPERTIES) {
-    if (!def.fields.some((f) => f.name === k)) continue;
+    if (!def.fields.some((f) => f.name === k && !f.personal)) continue;
     const v = props[k];
     if (v !== undefined && v !== null) out[k] = v;
   }

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getLayer } from '../../layers/catalog.ts';
 import { HttpError, badRequest, sendError } from '../http-errors.ts';
-import { ACTOR_HEADER, parseActor } from '../incidents/api.ts';
+import { actorOf } from '../auth/request-actor.ts';
 import { GeoServerClient, restRootOf, type FetchLike } from './client.ts';
 import type { FeatureSource } from './geopackage.ts';
 import { explainPublishError, postgisFromUrl, publish, tableOf, WORKSPACE, type PublishSource, type PublishStep } from './publish.ts';
@@ -47,7 +47,7 @@ export class PublishApi {
       if (req.method !== 'POST') {
         throw new HttpError(405, 'method_not_allowed', '发布请用 POST /api/publish，正文 {"layer":"grids"}。Use POST /api/publish with {"layer": "grids"}.', { Allow: 'POST' });
       }
-      const actor = parseActor(req.headers[ACTOR_HEADER]);
+      const actor = actorOf(req);
       if (!(PUBLISH_ROLES as readonly string[]).includes(actor.role)) {
         throw new HttpError(403, 'publish_forbidden', `只有规划人员或管理员可以发布图层（当前角色 ${actor.role}）。Only planners and admins may publish layers (you are ${actor.role}).`);
       }

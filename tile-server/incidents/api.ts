@@ -4,6 +4,7 @@
 //   GET  /api/incidents?bbox=&status=&grid=&town=&since=&category=&assignee=&overdue=&limit=&offset=
 //   GET  /api/incidents/{id}                    incident + transitions + attachments
 //   POST /api/incidents/{id}/transitions        {action, reason?, responderId?, into?, version?, attachmentIds?}
+//        (responderId outside dispatch/reassign: the responder on whose behalf the signed-in user records the step)
 //   GET  /api/incidents/{id}/candidates?limit=
 //   POST /api/incidents/{id}/dispatch           {responderId, version?}
 //   POST /api/incidents/{id}/attachments?kind=before|after   (image body ≤ 5 MiB, checked by magic bytes)
@@ -14,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CITY } from '../../layers/catalog.ts';
 import { INCIDENT_CATEGORIES, INCIDENT_SOURCES, getIncidentCategory, type IncidentSource } from '../../layers/incident-categories.ts';
 import { HttpError, badRequest, notFound, sendJson } from '../http-errors.ts';
+import { incidentShown, personalView, transitionsShown } from '../personal-data.ts';
 import { parseBbox, parseOffset } from '../params.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { IdempotencyConflict, IncidentNotFound, VersionConflict, type IncidentStore } from './incident-store.ts';
@@ -22,6 +24,7 @@ import {
   type Actor, type Attachment, type IncidentAction, type IncidentFilter, type IncidentStatus, type NewIncident,
 } from '../../layers/incidents/model.ts';
 import { IncidentError, type IncidentService } from './service.ts';
+import { actorOf } from '../auth/request-actor.ts';
 
 export const INCIDENT_ROUTES = ['incidents', 'attachments', 'responders'] as const;
 export const MAX_JSON_BODY = 64 * 1024;
@@ -35,10 +38,9 @@ export const LIST_LIMIT = { def: 100, max: 1000 } as const;
 export const CANDIDATE_LIMIT = { def: 10, max: 50 } as const;
 /** Incidents may be reported this far (degrees) outside the city's generous bounds (border roads, rivers). */
 export const CITY_MARGIN_DEG = 0.05;
-export const ACTOR_HEADER = 'x-onemap-actor';
-export const DEFAULT_ACTOR: Actor = { role: 'operator', id: 'anonymous' };
-/** Roles a request may claim; 'system' is the sweeper's. */
-const CLAIMABLE_ROLES: readonly Actor['role'][] = ['admin', 'operator', 'grid_manager', 'planner', 'analyst', 'responder'];
+/** Actions only the assignee may take (state-machine.ts `who: 'assignee'`): responders have no accounts, so the
+ *  signed-in user records them on the assignee's behalf (the actor names both). */
+const ASSIGNEE_ACTIONS: ReadonlySet<IncidentAction> = new Set(['accept', 'decline', 'feedback']);
 const ID_RE = /^[A-Za-z0-9_.:@-]{1,64}$/;
 
 export interface IncidentApiDeps {
@@ -52,17 +54,15 @@ export interface IncidentApiDeps {
 
 // ------------------------------------------------------------------------------------------ parsing (pure)
 
-/** `X-OneMap-Actor: <role>:<id>`; absent → operator:anonymous. NOT authentication (issue 9 brings sign-in). */
-export function parseActor(header: string | string[] | undefined): Actor {
-  if (header === undefined || header === '') return { ...DEFAULT_ACTOR };
-  const h = Array.isArray(header) ? header[0] : header;
-  const i = h.indexOf(':');
-  const role = (i < 0 ? '' : h.slice(0, i).trim()) as Actor['role'];
-  const id = i < 0 ? '' : h.slice(i + 1).trim();
-  if (!CLAIMABLE_ROLES.includes(role) || !ID_RE.test(id)) {
-    throw badRequest('bad_actor', `X-OneMap-Actor 须为「角色:标识」，角色为 ${CLAIMABLE_ROLES.join('、')} 之一，标识为 1–64 个字母、数字或 _.:@-，如 grid_manager:gm-0001。X-OneMap-Actor must be <role>:<id> with role one of ${CLAIMABLE_ROLES.join(', ')} and id 1–64 of [A-Za-z0-9_.:@-], e.g. grid_manager:gm-0001.`);
-  }
-  return { role, id };
+/** A grid manager's scope: only incidents in their grids (others answer 404, as if absent). */
+export function inScope(actor: Actor, incident: { gridCode: string | null }): boolean {
+  if (actor.role !== 'grid_manager') return true;
+  return incident.gridCode !== null && (actor.grids ?? []).includes(incident.gridCode);
+}
+
+/** The actor stored for the user's request (the user without their scope lists, which belong to the session). */
+function recorded(a: Actor): Actor {
+  return { id: a.id, role: a.role, ...(a.name ? { name: a.name } : {}) };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -305,7 +305,7 @@ export class IncidentApi {
     if (s[1] === 'attachments') {
       if (s.length !== 3) throw noRoute();
       if (post) throw GET_ONLY('/api/attachments/{id}');
-      return this.getAttachment(res, s[2], head);
+      return this.getAttachment(req, res, s[2], head);
     }
     if (s[1] === 'responders') {
       if (s.length !== 4 || s[3] !== 'position') throw noRoute();
@@ -315,34 +315,40 @@ export class IncidentApi {
     // incidents
     if (s.length === 2) {
       if (post) return this.create(req, res);
-      return this.list(res, q, head);
+      return this.list(req, res, q, head);
     }
     if (s.length === 3) {
       if (post) throw GET_ONLY(`/api/incidents/${s[2].slice(0, 40)}`);
       if (s[2] === 'categories') return json(res, { categories: INCIDENT_CATEGORIES, sources: INCIDENT_SOURCES }, head);
-      return this.getOne(res, s[2], head);
+      return this.getOne(req, res, s[2], head);
     }
     if (s.length !== 4) throw noRoute();
     const [id, sub] = [s[2], s[3]];
     if (sub === 'candidates') {
       if (post) throw GET_ONLY('/api/incidents/{id}/candidates');
       const limit = intParam(q.get('limit'), 'limit', CANDIDATE_LIMIT);
-      this.checkId(id);
+      await this.scoped(req, id);
       const candidates = await this.d.service.candidates(id, limit);
       return json(res, { incidentId: id, candidates }, head);
     }
     if (sub === 'transitions') {
       if (!post) throw POST_ONLY('/api/incidents/{id}/transitions');
-      const actor = parseActor(req.headers[ACTOR_HEADER]);
-      this.checkId(id);
+      const user = actorOf(req);
+      const incident = await this.scoped(req, id);
       const body = parseTransitionBody(await readJson(req));
       const { action, ...rest } = body;
+      // Responders have no accounts: the signed-in user records their steps. `responderId` (outside dispatch and
+      // reassign, where it names the new assignee) says on whose behalf; the assignee's own steps default to the assignee.
+      const behalf = action !== 'dispatch' && action !== 'reassign' ? rest.responderId : undefined;
+      if (behalf !== undefined) delete rest.responderId;
+      const who = behalf ?? (ASSIGNEE_ACTIONS.has(action) ? incident.assigneeId : null);
+      const actor: Actor = who ? { role: 'responder', id: who, name: `${user.name ?? user.id}（${user.id} 代录）` } : recorded(user);
       return json(res, await this.d.service.act(id, action, actor, rest));
     }
     if (sub === 'dispatch') {
       if (!post) throw POST_ONLY('/api/incidents/{id}/dispatch');
-      const actor = parseActor(req.headers[ACTOR_HEADER]);
-      this.checkId(id);
+      const actor = recorded(actorOf(req));
+      await this.scoped(req, id);
       const b = await readJson(req);
       if (!isObj(b)) throw badRequest('bad_body', '正文须为 {"responderId": "…", "version": n}。The body must be {"responderId": "…", "version": n}.');
       checkKeys(b, ['responderId', 'version']);
@@ -360,8 +366,16 @@ export class IncidentApi {
     if (!ID_RE.test(id)) throw unknownIncident(id);
   }
 
+  /** The incident if it exists and is in the user's scope; 404 otherwise (another grid's incident is not disclosed). */
+  private async scoped(req: IncomingMessage, id: string) {
+    this.checkId(id);
+    const incident = await this.d.store.get(id);
+    if (!incident || !inScope(actorOf(req), incident)) throw unknownIncident(id);
+    return incident;
+  }
+
   private async create(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const actor = parseActor(req.headers[ACTOR_HEADER]);
+    const actor = recorded(actorOf(req));
     const rawKey = req.headers['idempotency-key'];
     const key = Array.isArray(rawKey) ? rawKey[0] : rawKey;
     if (key !== undefined && !new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDEMPOTENCY_KEY}}$`).test(key)) {
@@ -374,28 +388,32 @@ export class IncidentApi {
     json(res, { ...out.incident, duplicates }, false, out.created ? 201 : 200, { Location: `/api/incidents/${encodeURIComponent(out.incident.id)}` });
   }
 
-  private async list(res: ServerResponse, q: URLSearchParams, head: boolean): Promise<void> {
+  private async list(req: IncomingMessage, res: ServerResponse, q: URLSearchParams, head: boolean): Promise<void> {
     const f = parseListQuery(q);
+    const actor = actorOf(req);
+    if (actor.role === 'grid_manager') f.grids = actor.grids ?? [];
     const out = await this.d.service.list(f);
-    json(res, { total: out.total, limit: f.limit, offset: f.offset ?? 0, items: out.items }, head);
+    const view = personalView(req);
+    json(res, { total: out.total, limit: f.limit, offset: f.offset ?? 0, items: out.items.map((i) => incidentShown(view, i)) }, head);
   }
 
-  private async getOne(res: ServerResponse, id: string, head: boolean): Promise<void> {
+  private async getOne(req: IncomingMessage, res: ServerResponse, id: string, head: boolean): Promise<void> {
     this.checkId(id);
     const out = await this.d.service.get(id);
-    if (!out) throw unknownIncident(id);
+    if (!out || !inScope(actorOf(req), out.incident)) throw unknownIncident(id);
     const now = this.d.clock();
     const dl = out.incident.deadline;
-    json(res, { ...out, overdue: dl !== null && dl < now, secondsLeft: dl === null ? null : Math.round((dl - now) / 1000) }, head);
+    // Reporter and timeline names are personal: masked for analysts (tile-server/personal-data.ts).
+    const view = personalView(req);
+    const shown = { ...out, incident: incidentShown(view, out.incident), transitions: transitionsShown(view, out.incident.gridCode, out.transitions) };
+    json(res, { ...shown, overdue: dl !== null && dl < now, secondsLeft: dl === null ? null : Math.round((dl - now) / 1000) }, head);
   }
 
   private async addAttachment(req: IncomingMessage, res: ServerResponse, id: string, q: URLSearchParams): Promise<void> {
-    const actor = parseActor(req.headers[ACTOR_HEADER]);
+    const actor = recorded(actorOf(req));
     const kind = q.get('kind') ?? 'before';
     if (kind !== 'before' && kind !== 'after') throw badRequest('bad_kind', 'kind 须为 before（上报时）或 after（处置后）。kind must be before or after.');
-    this.checkId(id);
-    const incident = await this.d.store.get(id);
-    if (!incident) throw unknownIncident(id);
+    await this.scoped(req, id);
     const body = await readBody(req, MAX_ATTACHMENT_BYTES);
     if (body === null) throw new HttpError(413, 'body_too_large', `图片超过 ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB；请压缩后再传。The image is larger than ${MAX_ATTACHMENT_BYTES / 1024 / 1024} MiB: compress it and retry.`, { Connection: 'close' });
     const mime = sniffImage(body);
@@ -404,11 +422,16 @@ export class IncidentApi {
     json(res, meta, false, 201, { Location: `/api/attachments/${encodeURIComponent(meta.id)}` });
   }
 
-  private async getAttachment(res: ServerResponse, id: string, head: boolean): Promise<void> {
+  private async getAttachment(req: IncomingMessage, res: ServerResponse, id: string, head: boolean): Promise<void> {
     const missing = () => notFound('unknown_attachment', `没有附件 ${id.slice(0, 64)}。No attachment "${id.slice(0, 64)}".`);
     if (!ID_RE.test(id)) throw missing();
     const a = await this.d.store.getAttachment(id);
     if (!a) throw missing();
+    const actor = actorOf(req);
+    if (actor.role === 'grid_manager') {
+      const incident = await this.d.store.get(a.meta.incidentId);
+      if (!incident || !inScope(actor, incident)) throw missing();
+    }
     res.writeHead(200, {
       'Content-Type': a.meta.mime, 'Content-Length': a.data.byteLength, ETag: `"${a.meta.sha256}"`,
       // Attachments never change once stored; personal data, so not for shared caches.
@@ -418,7 +441,7 @@ export class IncidentApi {
   }
 
   private async position(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    parseActor(req.headers[ACTOR_HEADER]);
+    actorOf(req);
     this.responderIds ??= new Set(this.d.dispatcher.responders().map((r) => r.id));
     if (!this.responderIds.has(id)) throw notFound('unknown_responder', `没有处置人员 ${id.slice(0, 64)}。No responder "${id.slice(0, 64)}".`);
     const b = await readJson(req);

@@ -159,6 +159,7 @@ export function listWhere(f: IncidentFilter, now: number, ph: (v: unknown) => st
   }
   if (f.status && f.status.length) w.push(`status IN (${f.status.map((s) => ph(s)).join(', ')})`);
   if (f.grid !== undefined) w.push(`grid_code = ${ph(f.grid)}`);
+  if (f.grids !== undefined) w.push(f.grids.length ? `grid_code IN (${f.grids.map((g) => ph(g)).join(', ')})` : '1 = 0');
   if (f.town !== undefined) w.push(`town_code = ${ph(f.town)}`);
   if (f.category !== undefined) w.push(`category = ${ph(f.category)}`);
   if (f.assignee !== undefined) w.push(`assignee_id = ${ph(f.assignee)}`);

@@ -5,27 +5,8 @@ import type { Role } from '../../../layers/catalog.ts';
 import type { EditChange, EditFeature, FeatureVersion, ValidationIssue, VersionConflict } from '../../../layers/editing/model.ts';
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
-export const ACTOR_HEADER = 'X-OneMap-Actor';
-
+/** The editor: the signed-in user (issue 9; the server takes it from the session cookie, not from the request). */
 export interface EditActor { role: Role; id: string; name?: string }
-
-/**
- * Who edits until sign-in exists (issue 9; the header is a label, not security). `?editor=role:id` names
- * anyone; `?as=gm-<grid>` (the incident board's grid manager) edits as `grid-<grid>`, the id the server
- * scopes grid managers by; otherwise the desk planner.
- */
-export function editActorFromSearch(search: string): EditActor {
-  const q = new URLSearchParams(search);
-  const e = q.get('editor');
-  const ok = (s: string) => /^[A-Za-z0-9_.@-]{1,64}$/.test(s);
-  if (e) {
-    const [role, id] = e.split(':');
-    if (['admin', 'operator', 'grid_manager', 'planner', 'analyst', 'public'].includes(role) && id && ok(id)) return { role: role as Role, id };
-  }
-  const as = q.get('as');
-  if (as && as.startsWith('gm-') && ok(as)) return { role: 'grid_manager', id: `grid-${as.slice(3)}` };
-  return { role: 'planner', id: 'planner', name: '规划员' };
-}
 
 export interface ServerLayer { id: string; title: string; geometry: string; editable: Role[]; revision: number }
 export interface FeatureAnswer { feature: EditFeature; version: number }

@@ -65,7 +65,7 @@ describe('editing store', () => {
     expect(await store.save()).toBe(true);
     const put = calls.find((c) => c.method === 'PUT')!;
     expect(put.url).toBe(`${BASE}/api/layers/grids/features/g-a`);
-    expect(put.actor).toBe('planner:p1');
+    expect(put.actor).toBeNull(); // the server knows the editor from the session cookie, not a header (issue 9)
     expect(put.body).toMatchObject({ version: 3, feature: { type: 'Feature', id: 'g-a' } });
     expect((put.body as { feature: { geometry: GeoJSON.Polygon } }).feature.geometry.coordinates[0][2]).toEqual([120.012, 31.012]);
     expect(store.session?.primary.baseVersion).toBe(4);

@@ -9,7 +9,7 @@ import { computed, ref, shallowRef } from 'vue';
 import { LAYERS, canEdit, getLayer, type LayerDef } from '../../../layers/catalog.ts';
 import type { EditChange, EditFeature, FeatureVersion, ValidationIssue, VersionConflict } from '../../../layers/editing/model.ts';
 import {
-  ACTOR_HEADER, EditApiError, editActorFromSearch, readNdjson, saveAnswer, saveRequest, toApiError, urls,
+  EditApiError, readNdjson, saveAnswer, saveRequest, toApiError, urls,
   type EditActor, type FeatureAnswer, type FetchLike, type ServerLayer,
 } from '../editing/api.ts';
 import { formFields, issuesByField, parseForm, toFormValues, type FormField, type FormValues } from '../editing/form-model.ts';
@@ -46,7 +46,8 @@ export const useEditingStore = defineStore('editing', () => {
   let openSocket: ((url: string) => LiveSocketLike) | null = typeof WebSocket !== 'undefined' ? (url) => new WebSocket(url) as unknown as LiveSocketLike : null;
   let project: Project | null = null;
 
-  const actor = shallowRef<EditActor>(typeof location !== 'undefined' ? editActorFromSearch(location.search) : { role: 'planner', id: 'planner' });
+  /** The signed-in user (main.ts configures it from GET /api/session); until then no layer is editable. */
+  const actor = shallowRef<EditActor>({ role: 'public', id: 'anonymous' });
   const serverLayers = shallowRef<ServerLayer[] | null>(null);
   const active = ref(false);
   const layer = ref<string | null>(null);
@@ -102,7 +103,7 @@ export const useEditingStore = defineStore('editing', () => {
   function setProjector(p: Project | null): void { project = p; }
 
   async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', [ACTOR_HEADER]: `${actor.value.role}:${actor.value.id}`, ...(init.headers as Record<string, string> | undefined) };
+    const headers: Record<string, string> = { accept: 'application/json', ...(init.headers as Record<string, string> | undefined) };
     if (typeof init.body === 'string') headers['content-type'] = 'application/json';
     const res = await doFetch(url, { ...init, headers });
     if (!res.ok) throw await toApiError(res);
@@ -581,7 +582,7 @@ export const useEditingStore = defineStore('editing', () => {
     importProgress.value = { stage: 'upload', done: 0, total: 0 };
     const res = await doFetch(urls.imports(baseUrl, { ...o, mode, filename: file.name ?? 'upload' }), {
       method: 'POST', body: file,
-      headers: { 'content-type': 'application/octet-stream', accept: 'application/x-ndjson', [ACTOR_HEADER]: `${actor.value.role}:${actor.value.id}` },
+      headers: { 'content-type': 'application/octet-stream', accept: 'application/x-ndjson' },
     });
     if (!res.ok) throw await toApiError(res);
     let result: T | undefined;
@@ -630,7 +631,7 @@ export const useEditingStore = defineStore('editing', () => {
     try {
       const res = await doFetch(urls.publish(baseUrl), {
         method: 'POST', body: JSON.stringify({ layer: layerId }),
-        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson', [ACTOR_HEADER]: `${actor.value.role}:${actor.value.id}` },
+        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
       });
       if (!res.ok) throw await toApiError(res);
       let ok = false;

@@ -2,7 +2,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Incident, Transition } from '../../../layers/incidents/model.ts';
 import {
-  OPERATOR, actionsFor, actorFromSearch, incidentNear, judged, listUrl, liveUrl, urgencyCompare, useIncidentsStore,
+  OPERATOR, actionsFor, incidentNear, judged, listUrl, liveUrl, urgencyCompare, useIncidentsStore,
   type BoardIncident, type LiveSocketLike,
 } from './incidents.ts';
 
@@ -46,13 +46,6 @@ describe('incident helpers', () => {
     expect(new URL(listUrl('http://h', { assignee: 'gm-1' })).searchParams.get('assignee')).toBe('gm-1');
     expect(liveUrl('http://127.0.0.1:9/')).toBe('ws://127.0.0.1:9/ws');
     expect(liveUrl('https://x')).toBe('wss://x/ws');
-  });
-
-  it('reads the grid manager from ?as= and refuses malformed ids', () => {
-    expect(actorFromSearch('?as=gm-320581110200003')).toEqual({ role: 'grid_manager', id: 'gm-320581110200003' });
-    expect(actorFromSearch('?as=patrol-0081')).toEqual({ role: 'responder', id: 'patrol-0081' });
-    expect(actorFromSearch('?as=%E5%80%BC')).toBeNull();
-    expect(actorFromSearch('?view=3d')).toBeNull();
   });
 
   it('finds the incident under a click within the pixel radius only', () => {
@@ -118,7 +111,8 @@ describe('the incidents store', () => {
     const post = api.calls.find((c) => c.method === 'POST')!;
     expect(post.body).toMatchObject({ lon: 120.75, lat: 31.65, category: '0101', title: '井盖缺失', source: 'public' });
     expect(post.headers['Idempotency-Key']).toMatch(/.{8,}/);
-    expect(post.headers['X-OneMap-Actor']).toBe('operator:duty');
+    // Who reports is the session's user (cookie): no identity header (issue 9).
+    expect(Object.keys(post.headers).map((k) => k.toLowerCase())).not.toContain('x-onemap-actor');
     expect(s.queue.map((i) => i.id)).toEqual(['a']);
     expect(s.detail?.incident.id).toBe('a');
     expect(s.overlays.flatMap((o) => (o.kind === 'markers' ? o.markers.map((m) => m.lonLat) : []))).toContainEqual([120.75, 31.65]);

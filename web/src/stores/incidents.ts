@@ -25,27 +25,16 @@ export type BoardView = 'open' | 'overdue' | 'all';
 export interface ReportForm { category: string; title: string; description: string; source: IncidentSource; severity?: 1 | 2 | 3 | 4 }
 
 /**
- * Who the board acts as until sign-in exists (issue 9): the header is a label, not security. Header values
- * must be ASCII (the server takes [A-Za-z0-9_.:@-]), so the duty operator is `duty` and shown as 值班员.
+ * The board's own side for the state machine's checks on the client (which buttons to show). Who acts is the
+ * signed-in user: the server takes it from the session cookie (issue 9), never from the request.
  */
 export const OPERATOR: Actor = { role: 'operator', id: 'duty', name: '值班员' };
-export const ACTOR_HEADER = 'X-OneMap-Actor';
-const ID_RE = /^[A-Za-z0-9_.:@-]{1,64}$/;
-
-export function actorHeader(a: Actor): string {
-  return `${a.role}:${a.id}`;
-}
 
 /** The actor a responder id acts as: grid managers (gm-<grid code>) and patrols (responders). */
 export function responderActor(id: string): Actor {
   return { role: id.startsWith('gm-') ? 'grid_manager' : 'responder', id };
 }
 
-/** `?as=gm-<grid code>` (or a patrol id): whose own cases the "my cases" list shows; null when absent or malformed. */
-export function actorFromSearch(search: string): Actor | null {
-  const id = new URLSearchParams(search).get('as');
-  return id && ID_RE.test(id) ? responderActor(id) : null;
-}
 
 export function listUrl(baseUrl: string, q: { view?: BoardView; assignee?: string; limit?: number }): string {
   const p = new URLSearchParams();
@@ -146,8 +135,8 @@ export const useIncidentsStore = defineStore('incidents', () => {
   const total = ref(0);
   const loading = ref(false);
   const error = ref<string | null>(null);
-  /** The user whose own cases "my cases" lists (?as=), null for the operator board only. */
-  const me = shallowRef<Actor | null>(typeof location !== 'undefined' ? actorFromSearch(location.search) : null);
+  /** Whose own cases "my cases" lists: a signed-in grid manager's responder id (main.ts), null for the operator board. */
+  const me = shallowRef<Actor | null>(null);
   const mine = shallowRef<BoardIncident[]>([]);
   const detail = shallowRef<IncidentDetail | null>(null);
   const detailLoading = ref(false);
@@ -182,9 +171,9 @@ export const useIncidentsStore = defineStore('incidents', () => {
   /** Re-evaluated every tick so countdowns and "overdue" move without a reload. */
   const nowTick = computed(() => { void tick.value; return now(); });
 
-  async function call<T>(url: string, init: RequestInit & { actor?: Actor } = {}): Promise<T> {
+  /** `actor` is the client's view of who acts (button rules); the server knows the user from the session cookie. */
+  async function call<T>(url: string, { actor: _actor, ...init }: RequestInit & { actor?: Actor } = {}): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...(init.headers as Record<string, string> | undefined) };
-    if (init.actor) headers[ACTOR_HEADER] = actorHeader(init.actor);
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     const res = await doFetch(url, { ...init, headers });
     if (!res.ok) throw new Error(await apiFailure(res));
@@ -318,6 +307,8 @@ export const useIncidentsStore = defineStore('incidents', () => {
       body.action = action;
       if (opts.reason?.trim()) body.reason = opts.reason.trim();
       if (opts.responderId) body.responderId = opts.responderId;
+      // A responder's step (accept, decline, feedback) is recorded by the signed-in user on their behalf.
+      else if (opts.actor && opts.actor.id !== OPERATOR.id) body.responderId = opts.actor.id;
     }
     try {
       const inc = await call<Incident>(url, { method: 'POST', body: JSON.stringify(body), actor: opts.actor ?? OPERATOR });

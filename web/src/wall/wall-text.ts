@@ -1,0 +1,103 @@
+// The wall's strings, Chinese first (STYLE.md §10). Kept beside the wall rather than in i18n.ts so the wall
+// (issue 9, A3) does not edit the shared table while other parts of the issue do; `en` has the same keys.
+import { locale } from '../i18n.ts';
+
+const zhCN = {
+  title: '城市运行指标',
+  openIncidents: '在办案件',
+  overdue: '超期案件',
+  alarmsLastHour: '近1小时告警',
+  activeAlarms: '当前告警',
+  onlineRate: '设备在线率',
+  dispatchMedian: '派遣用时中位数',
+  dispatchP90: '派遣用时P90',
+  minutes: '分钟',
+  byStatus: '在办案件状态',
+  byTown: '各镇街在办案件',
+  alarmTowns: '告警分布（镇街）',
+  devicesByKind: '各类设备在线率',
+  dispatch: '派遣时效（近24小时）',
+  dispatchCount: '已派遣 {count} 件',
+  noData: '暂无',
+  touring: '巡视中：{name}',
+  tourIdle: '无告警镇街，显示全市',
+  tourOff: '巡视已停止',
+  updatedAt: '更新于 {time}',
+  offline: '实时连接中断，正在重连…',
+  unavailable: '指标暂不可用：{detail}',
+  incident: '案件 {code}',
+  commandBy: '{by} 操控',
+  'status.reported': '待立案',
+  'status.registered': '已立案',
+  'status.dispatched': '已派遣',
+  'status.handling': '处置中',
+  'status.handled': '待核查',
+  unknownTown: '未知',
+  noAlarms: '全市无告警',
+  'kind.camera': '摄像头',
+  // the console
+  console: '大屏遥控',
+  consoleTown: '镇（街道）',
+  consoleFly: '大屏飞往',
+  consoleTour: '开始巡视',
+  consoleInterval: '每站秒数',
+  consoleStop: '停止巡视',
+  consoleIncident: '案件 id',
+  consoleShow: '大屏显示案件',
+  consoleSent: '已发送至 {count} 个连接',
+  consoleFailed: '发送失败：{detail}',
+} as const;
+
+type Key = keyof typeof zhCN;
+
+const en: Record<Key, string> = {
+  title: 'City operations',
+  openIncidents: 'Open cases',
+  overdue: 'Overdue',
+  alarmsLastHour: 'Alarms, last hour',
+  activeAlarms: 'Active alarms',
+  onlineRate: 'Devices online',
+  dispatchMedian: 'Dispatch, median',
+  dispatchP90: 'Dispatch, P90',
+  minutes: 'min',
+  byStatus: 'Open cases by status',
+  byTown: 'Open cases by town',
+  alarmTowns: 'Alarms by town',
+  devicesByKind: 'Online rate by device kind',
+  dispatch: 'Dispatch times (24 h)',
+  dispatchCount: '{count} dispatched',
+  noData: 'none',
+  touring: 'Touring: {name}',
+  tourIdle: 'No town in alarm: whole city',
+  tourOff: 'Tour stopped',
+  updatedAt: 'Updated {time}',
+  offline: 'Live feed lost, reconnecting…',
+  unavailable: 'Indicators unavailable: {detail}',
+  incident: 'Case {code}',
+  commandBy: 'Driven by {by}',
+  'status.reported': 'Reported',
+  'status.registered': 'Registered',
+  'status.dispatched': 'Dispatched',
+  'status.handling': 'Handling',
+  'status.handled': 'Awaiting check',
+  unknownTown: 'Unknown',
+  noAlarms: 'No alarms in the city',
+  'kind.camera': 'Cameras',
+  console: 'Wall remote',
+  consoleTown: 'Town',
+  consoleFly: 'Fly the wall there',
+  consoleTour: 'Start tour',
+  consoleInterval: 'Seconds per stop',
+  consoleStop: 'Stop tour',
+  consoleIncident: 'Incident id',
+  consoleShow: 'Show case on the wall',
+  consoleSent: 'Sent to {count} connections',
+  consoleFailed: 'Not sent: {detail}',
+};
+
+export type WallTextKey = Key;
+
+export function wt(key: Key, params: Record<string, string | number> = {}): string {
+  const s: string = locale.value === 'en' ? en[key] : zhCN[key];
+  return s.replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m));
+}
