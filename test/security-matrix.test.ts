@@ -16,7 +16,7 @@ import { methodsFor, ROUTE_RULES, ruleFor, type RouteRule } from '../tile-server
 import { pointOnGeometry } from '../tile-server/export-formats.ts';
 import { DATA_DIR, startTestServer, WEB_DIR, type TestServer } from './helpers/browser.ts';
 import { json, raw, type Raw } from './helpers/http.ts';
-import { asUser } from './helpers/session.ts';
+import { asUser, signIn } from './helpers/session.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 type UserRole = Exclude<Role, 'public'>;
@@ -293,6 +293,25 @@ describe('security matrix: every route rule × every role', () => {
     expect(await status(await asUser(srv.url, 'analyst')), 'analyst /mqtt').toBe(403);
     expect(await status(await asUser(srv.url, gm)), 'grid manager /mqtt').toBe(403);
     expect(await status(await asUser(srv.url, 'operator')), 'operator /mqtt').toBe(101);
+  });
+
+  it('/ws: signing out closes that session\'s socket; an admin changing a user closes theirs', async () => {
+    const closed = (ws: WebSocket) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const { cookie } = await signIn(srv.url, 'analyst');
+    const mine = await openWs(srv.url, { Cookie: cookie });
+    const other = await openWs(srv.url, await asUser(srv.url, 'operator'));
+    if ('status' in mine || 'status' in other) throw new Error('signed-in /ws upgrade refused');
+    const gone = closed(mine.ws);
+    const out = await raw(srv.url, '/api/session', { method: 'DELETE', headers: { Cookie: cookie, 'Content-Length': '0' } });
+    expect(out.status).toBeLessThan(300);
+    expect(await gone, 'close code of the signed-out socket').toBe(4401);
+    expect(other.ws.readyState, 'another user\'s socket stays open').toBe(WebSocket.OPEN);
+    // The admin changes the operator's name: their open socket goes (it reconnects under the new record).
+    const otherGone = closed(other.ws);
+    const admin = await asUser(srv.url, 'admin');
+    const put = await raw(srv.url, '/api/users/operator', { method: 'PUT', headers: { ...admin, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: '值班调度员' }) });
+    expect(put.status, put.body.toString()).toBe(200);
+    expect(await otherGone).toBe(4401);
   });
 
   it('/ws: refuses an anonymous upgrade, and a grid manager gets no event of another grid', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { CLOSE_SLOW, LiveHub, MAX_IN_FLIGHT, type LiveSocket } from './live-feed.ts';
+import { CLOSE_SESSION_ENDED, CLOSE_SLOW, LiveHub, MAX_IN_FLIGHT, type LiveSocket } from './live-feed.ts';
 
 function fake(ackImmediately: boolean): LiveSocket & { sent: string[]; closedWith: number | null } {
   return {
@@ -113,4 +113,19 @@ it('sends the wall feed only to the roles allowed to read the indicators', () =>
   expect(got(operator)).toEqual(['hello', 'indicators']);
   expect(got(gridManager)).toEqual(['hello']);
   expect(got(anonymous)).toEqual(['hello']);
+});
+
+it('closes the sockets of a session that ended or of a user whose rights changed, and no other', () => {
+  hub = new LiveHub();
+  const a1 = fake(true), a2 = fake(true), b = fake(true);
+  hub.add(a1, { role: 'operator', id: 'operator' }, 'session-a1');
+  hub.add(a2, { role: 'operator', id: 'operator' }, 'session-a2');
+  hub.add(b, { role: 'analyst', id: 'analyst' }, 'session-b');
+  expect(hub.closeSessions({ session: 'session-a1' })).toBe(1);
+  expect([a1.closedWith, a2.closedWith, b.closedWith]).toEqual([CLOSE_SESSION_ENDED, null, null]);
+  expect(hub.closeSessions({ username: 'operator' })).toBe(1);
+  expect(a2.closedWith).toBe(CLOSE_SESSION_ENDED);
+  hub.broadcast({ type: 'responder', op: 'position', id: 'r', lon: 120, lat: 31, at: 1 });
+  expect(a2.sent.length, 'a closed client gets nothing more').toBe(1);
+  expect(b.sent.length).toBe(2);
 });

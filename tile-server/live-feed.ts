@@ -28,6 +28,8 @@ export const MAX_CLIENTS = 1000;
 /** Pings find dead peers (a phone that left coverage) that TCP alone would keep for hours. */
 export const PING_MS = 30_000;
 export const CLOSE_SLOW = 4008;
+/** Close code when the session behind a socket ended (sign-out, user changed or disabled). */
+export const CLOSE_SESSION_ENDED = 4401;
 
 export type LiveMessage =
   | { type: 'hello'; at: number }
@@ -50,6 +52,8 @@ interface Client {
   socket: LiveSocket; inFlight: number; closed: boolean; alive: boolean;
   /** The signed-in user who opened the socket (server.ts checks the session on upgrade); null only for fakes in unit tests. */
   actor: Actor | null;
+  /** The session (hash) it was opened with, so signing out closes it. */
+  session: string | null;
   /** Telemetry: the subscription, updates not yet sent (latest per device wins), frames not yet written. */
   sub: TelemetrySubscription | null; pending: Map<string, FeedDevice>; pendingAlarms: Map<string, Alarm>; telemetryInFlight: number;
 }
@@ -84,7 +88,7 @@ export class LiveHub {
   }
 
   /** For the HTTP server's 'upgrade' event. Answers anything but /ws (or over the client limit) with a plain HTTP error. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, actor: Actor | null = null): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, actor: Actor | null = null, session: string | null = null): void {
     const path = (req.url ?? '/').split('?')[0];
     const refuse = (status: string, code: string, message: string) => {
       const body = JSON.stringify({ error: { code, message } });
@@ -93,7 +97,7 @@ export class LiveHub {
     if (path !== LIVE_PATH) return refuse('404 Not Found', 'not_found', `WebSocket 只在 ${LIVE_PATH}。The WebSocket endpoint is ${LIVE_PATH}.`);
     if (this.clients.size >= MAX_CLIENTS) return refuse('503 Service Unavailable', 'too_many_clients', `实时连接已满（${MAX_CLIENTS}）；请稍后重连。Too many live connections (${MAX_CLIENTS}); reconnect later.`);
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const c = this.add(ws, actor);
+      const c = this.add(ws, actor, session);
       ws.on('pong', () => { c.alive = true; });
       // The only client input is the telemetry subscription (maxPayload bounds it).
       ws.on('message', (data: Buffer, isBinary: boolean) => { if (!isBinary) this.message(c, data.toString('utf8')); });
@@ -103,8 +107,8 @@ export class LiveHub {
   }
 
   /** Registers a socket (exported for tests with fake sockets) and greets it. */
-  add(socket: LiveSocket, actor: Actor | null = null): Client {
-    const c: Client = { socket, actor, inFlight: 0, closed: false, alive: true, sub: null, pending: new Map(), pendingAlarms: new Map(), telemetryInFlight: 0 };
+  add(socket: LiveSocket, actor: Actor | null = null, session: string | null = null): Client {
+    const c: Client = { socket, actor, session, inFlight: 0, closed: false, alive: true, sub: null, pending: new Map(), pendingAlarms: new Map(), telemetryInFlight: 0 };
     this.clients.add(c);
     this.sendTo(c, JSON.stringify({ type: 'hello', at: Date.now() } satisfies LiveMessage));
     return c;
@@ -114,6 +118,19 @@ export class LiveHub {
     if (this.clients.size === 0) return;
     const text = JSON.stringify(msg);
     for (const c of this.clients) this.sendTo(c, text);
+  }
+
+  /** Closes the sockets opened with a session that ended, or by a user whose rights changed (4401: sign in again). */
+  closeSessions(e: { username?: string; session?: string }): number {
+    let n = 0;
+    for (const c of this.clients) {
+      if ((e.session && c.session === e.session) || (e.username && c.actor?.id === e.username)) {
+        c.socket.close(CLOSE_SESSION_ENDED, 'session ended');
+        this.remove(c);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Only to clients signed in with one of `roles`: the wall's indicators and commands go where GET /api/indicators may. */

@@ -156,6 +156,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // The command-centre wall: indicators (pushed on /ws every 5 s) and the operator's commands (issue 9).
   const wall = new WallApi({ dataDir: opts.dataDir, incidents: incidentService, telemetry, live, clock, log });
   const auth = await openAuth(opts, databaseUrl, layers, log, (e) => security.record(e));
+  // Signing out or changing a user closes their live sockets: the feed's filters were chosen for the old rights.
+  auth.onSessionsEnded((e) => live.closeSessions(e));
   // Patrol check-ins (issue 9, the phone): beside the incidents — patrols.sqlite next to their file, or schema `patrol` in their PostgreSQL.
   const patrolStore = openPatrolStore({
     databaseUrl: opts.incidentDatabaseUrl === undefined ? process.env.INCIDENT_DATABASE_URL || databaseUrl : opts.incidentDatabaseUrl,
@@ -196,7 +198,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // devices of a real city publish to their own broker with its credentials (MQTT_URL).
     const isMqtt = (req.url ?? '').split('?')[0] === MQTT_WS_PATH;
     auth.resolve(req).then(
-      ({ actor }) => {
+      ({ actor, session }) => {
         if (isMqtt) {
           const rule = ruleFor('GET', MQTT_WS_PATH);
           const roles = rule && Array.isArray(rule.roles) ? rule.roles : [];
@@ -204,7 +206,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           if (!telemetryReady?.upgrade(req, socket, head)) refuseUpgrade(socket, '503 Service Unavailable', 'telemetry_unavailable', '物联服务暂不可用。Telemetry is unavailable.');
           return;
         }
-        live.upgrade(req, socket, head, actor);
+        live.upgrade(req, socket, head, actor, session);
       },
       (err: { status?: number; code?: string; message?: string }) => {
         const body = JSON.stringify({ error: { code: err.code ?? 'not_signed_in', message: err.message ?? 'sign in first' } });

@@ -221,6 +221,7 @@ export class AuthService {
     const who = this.cache.get(h)?.actor;
     this.cache.delete(h);
     await this.store.deleteSession(h);
+    for (const fn of this.endedListeners) fn({ session: h });
     this.audit({ action: 'sign_out', actor: who ? `${who.role}:${who.id}` : null, target: who?.id ?? null, ip: req.socket?.remoteAddress ?? null });
   }
 
@@ -278,9 +279,17 @@ export class AuthService {
     if (wait !== null) throw new HttpError(429, 'rate_limited', `查询过于频繁；请 ${wait} 秒后再试。Too many searches: retry in ${wait} s.`, { 'Retry-After': String(wait) });
   }
 
-  /** Drops cached sessions of a user (after any change to them). */
+  /** Drops cached sessions of a user (after any change to them); open live connections of the user are told to go. */
   forget(username: string): void {
     for (const [h, c] of this.cache) if (c.username === username) this.cache.delete(h);
+    for (const fn of this.endedListeners) fn({ username });
+  }
+
+  private readonly endedListeners: ((e: { username?: string; session?: string }) => void)[] = [];
+  /** Called when a session ends (sign-out) or a user changes (role, grids, disabled, deleted, password): the live
+   *  feed closes their sockets, which then reconnect under the new rights or not at all. */
+  onSessionsEnded(fn: (e: { username?: string; session?: string }) => void): void {
+    this.endedListeners.push(fn);
   }
 
   async close(): Promise<void> {
