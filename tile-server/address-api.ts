@@ -19,6 +19,7 @@ import { parseAddress } from '../address-standards/parse.ts';
 import type { Gazetteer } from '../address-standards/gazetteer.ts';
 import { loadGazetteer } from '../scripts/lib/load-gazetteer.ts';
 import { HttpError, badRequest, notFound, sendJson } from './http-errors.ts';
+import { readBody } from './request-body.ts';
 import type { SecurityAudit } from './auth/audit.ts';
 import { personalView, type PersonalView } from './personal-data.ts';
 
@@ -219,7 +220,7 @@ export class AddressApi {
 
   private async parse(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    const body = await readBody(req, MAX_BODY_BYTES);
+    const body = await readBody(req, MAX_BODY_BYTES, 1024 * 1024);
     if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', '请求正文须为 JSON（Content-Type: application/json），如 {"text": "海虞北路18号"}。Send Content-Type: application/json with {"text": "…"}.');
     if (body === null) throw new HttpError(413, 'body_too_large', `请求正文超过 ${MAX_BODY_BYTES / 1024} KiB；请逐条解析地址。Body larger than ${MAX_BODY_BYTES / 1024} KiB; parse addresses one at a time.`);
     let value: unknown;
@@ -259,20 +260,3 @@ export function parseCoord(s: string | null, name: 'lon' | 'lat', max: number): 
   return v;
 }
 
-/**
- * The request body, or null when it exceeds `max` bytes. An over-long body is still drained (up to 1 MiB)
- * so the 413 reaches a client that is still sending; beyond that the socket is dropped.
- */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= max) chunks.push(c);
-      else if (size > 1024 * 1024) { req.destroy(); resolve(null); }
-    });
-    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks)));
-    req.on('error', () => reject(badRequest('bad_body', '请求正文读取失败（连接中断）。The request body could not be read (connection closed).')));
-  });
-}

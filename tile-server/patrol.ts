@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CITY } from '../layers/catalog.ts';
 import type { Actor } from '../layers/incidents/model.ts';
 import { HttpError, badRequest, notFound, sendJson } from './http-errors.ts';
+import { readJson } from './request-body.ts';
 import type { Migration } from './incidents/migrations.ts';
 
 export const PATROL_ROUTE = 'patrols';
@@ -22,6 +23,7 @@ export const MAX_AGE_MS = 7 * 86_400_000;
 export const MAX_FUTURE_MS = 5 * 60_000;
 export const MAX_TRACK_POINTS = 5000;
 const MAX_BODY = 4096;
+const JSON_BODY = { max: MAX_BODY, tooLarge: `正文超过 ${MAX_BODY} 字节。Body larger than ${MAX_BODY} bytes.` };
 const USER_RE = /^[A-Za-z0-9_.:@-]{1,64}$/;
 
 export interface CheckIn { userId: string; lon: number; lat: number; at: number; accuracy: number | null; receivedAt: number }
@@ -212,7 +214,7 @@ export class PatrolApi {
       throw new HttpError(403, 'forbidden', '只有网格员（或处置人员）可以巡查签到。Only grid managers (or responders) check in on patrol.');
     }
     const now = this.d.clock();
-    const body = parseCheckIn(await readJson(req), now);
+    const body = parseCheckIn(await readJson(req, JSON_BODY), now);
     const c: CheckIn = { userId: actor.id, ...body, receivedAt: now };
     const created = await this.d.store.add(c);
     if (created) this.d.onCheckIn?.(c, actor);
@@ -237,22 +239,3 @@ export class PatrolApi {
   }
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json') {
-    req.resume();
-    throw new HttpError(415, 'unsupported_media_type', '请求正文须为 JSON（Content-Type: application/json）。Send Content-Type: application/json.');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) { req.resume(); throw new HttpError(413, 'body_too_large', `正文超过 ${MAX_BODY} 字节。Body larger than ${MAX_BODY} bytes.`); }
-    chunks.push(c);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw badRequest('bad_json', '正文不是合法的 JSON。The body is not valid JSON.');
-  }
-}

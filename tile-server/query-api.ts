@@ -24,6 +24,7 @@ import {
   encodeFgbExport, hitToFeature, pointOnGeometry, type ExportFormat,
 } from './export-formats.ts';
 import { HttpError, badRequest, notFound, sendJson } from './http-errors.ts';
+import { readBody } from './request-body.ts';
 import { parseBbox } from './params.ts';
 import type { SecurityAudit } from './auth/audit.ts';
 import { layerForbidden, personalView, PersonalView } from './personal-data.ts';
@@ -508,7 +509,7 @@ export class QueryApi {
       req.resume();
       throw new HttpError(415, 'unsupported_media_type', '请求正文须为 JSON（Content-Type: application/json）。Send Content-Type: application/json.');
     }
-    const body = await readBody(req, MAX_QUERY_BODY);
+    const body = await readBody(req, MAX_QUERY_BODY, 8 * MAX_QUERY_BODY);
     if (body === null) throw new HttpError(413, 'body_too_large', `请求正文超过 ${MAX_QUERY_BODY / 1024 / 1024} MiB；请简化几何（最多 20000 个顶点）。Body larger than 1 MiB: simplify the geometry.`, { Connection: 'close' });
     let value: unknown;
     try {
@@ -699,22 +700,3 @@ function write(res: ServerResponse, chunk: string): Promise<void> {
   });
 }
 
-/**
- * The request body, or null when it exceeds `max` bytes. An over-long body is drained up to 8 MiB so the
- * 413 reaches a client that is still sending; beyond that the socket is dropped.
- */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > 8 * max) { req.destroy(); resolve(null); return; }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= max) chunks.push(c);
-      else if (size > 8 * max) { req.destroy(); resolve(null); }
-    });
-    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks)));
-    req.on('error', () => reject(badRequest('bad_body', '请求正文读取失败（连接中断）。The request body could not be read (connection closed).')));
-  });
-}

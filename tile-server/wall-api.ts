@@ -16,6 +16,7 @@ import {
 } from '../layers/wall/model.ts';
 import { actorOf } from './auth/request-actor.ts';
 import { badRequest, HttpError, notFound, sendJson } from './http-errors.ts';
+import { readJson } from './request-body.ts';
 import type { IncidentService } from './incidents/service.ts';
 import { aggregateIndicators } from './indicators.ts';
 import type { TelemetryService } from './telemetry/service.ts';
@@ -24,6 +25,7 @@ export const WALL_ROUTES = ['indicators', 'wall'] as const;
 /** Figures are at most this old when asked for again (many walls and the push share one computation). */
 const CACHE_MS = 1000;
 const MAX_JSON_BODY = 4096;
+const JSON_BODY = { max: MAX_JSON_BODY, tooLarge: `请求正文超过 ${MAX_JSON_BODY} 字节。Body larger than ${MAX_JSON_BODY} bytes.` };
 const MAX_OPEN = 200_000;
 const WALL_ROLES: readonly string[] = ['operator', 'admin'];
 
@@ -104,7 +106,7 @@ export class WallApi {
     }
     let cmd;
     try {
-      cmd = parseWallCommand(await readJson(req));
+      cmd = parseWallCommand(await readJson(req, JSON_BODY));
     } catch (e) {
       if (e instanceof WallCommandError) throw badRequest(e.code, e.message);
       throw e;
@@ -204,22 +206,3 @@ export class WallApi {
 
 interface DispatchSeen { version: number; createdAt: number; dispatchedAt: number | null }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json') {
-    req.resume();
-    throw new HttpError(415, 'unsupported_media_type', '请求正文须为 JSON（Content-Type: application/json）。Send Content-Type: application/json.');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_JSON_BODY) throw new HttpError(413, 'body_too_large', `请求正文超过 ${MAX_JSON_BODY} 字节。Body larger than ${MAX_JSON_BODY} bytes.`, { Connection: 'close' });
-    chunks.push(c);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw badRequest('bad_json', '正文不是合法的 JSON。The body is not valid JSON.');
-  }
-}

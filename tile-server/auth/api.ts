@@ -9,6 +9,7 @@
 //   DELETE /api/users/{username}              → 204
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, HttpError, notFound, sendJson } from '../http-errors.ts';
+import { readJson } from '../request-body.ts';
 import {
   actorOfUser, AuthService, clearedCookie, GRID_RE, LAYER_IDS, publicUser, sessionCookie, USER_ROLES, USERNAME_RE,
 } from './auth-service.ts';
@@ -18,28 +19,13 @@ import type { UserRecord, UserRole } from './user-store.ts';
 
 export const AUTH_ROUTES = ['session', 'users'] as const;
 const MAX_BODY = 256 * 1024; // a grid manager may cover thousands of grids
+const JSON_BODY = { max: MAX_BODY, tooLarge: '请求正文过大。Body too large.' };
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function send(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}, head = false): void {
   const body = status === 204 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(value));
   res.writeHead(status, { ...headers, ...(status === 204 ? {} : { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length }), 'Cache-Control': 'no-store' });
   res.end(head || status === 204 ? undefined : body);
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json') {
-    req.resume();
-    throw new HttpError(415, 'unsupported_media_type', '请求正文须为 JSON（Content-Type: application/json）。Send Content-Type: application/json.');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) { req.resume(); throw new HttpError(413, 'body_too_large', '请求正文过大。Body too large.'); }
-    chunks.push(c);
-  }
-  try { return JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { throw badRequest('bad_json', '正文不是合法的 JSON。The body is not valid JSON.'); }
 }
 
 function checkKeys(b: Record<string, unknown>, allowed: readonly string[]): void {
@@ -102,7 +88,7 @@ export class AuthApi {
   }
 
   private async signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const b = await readJson(req);
+    const b = await readJson(req, JSON_BODY);
     if (!isObj(b) || typeof b.username !== 'string' || typeof b.password !== 'string' || b.username.length > 64 || b.password.length > 200) {
       throw badRequest('bad_body', '正文须为 {"username": "…", "password": "…"}。The body must be {"username": "…", "password": "…"}.');
     }
@@ -115,7 +101,7 @@ export class AuthApi {
     const now = this.auth.clock();
     if (s.length === 2) {
       if (method === 'POST') {
-        const b = await readJson(req);
+        const b = await readJson(req, JSON_BODY);
         if (!isObj(b)) throw badRequest('bad_body', '正文须为 {"username","role","name","password","grids"?,"layers"?}。');
         checkKeys(b, ['username', 'role', 'name', 'password', 'grids', 'layers']);
         if (typeof b.username !== 'string' || !USERNAME_RE.test(b.username)) throw badRequest('bad_username', '用户名须为 2–64 个字母、数字或 _.@-。username must be 2–64 of [A-Za-z0-9_.@-].');
@@ -151,7 +137,7 @@ export class AuthApi {
       this.auth.audit({ action: 'user_deleted', actor: `${me.role}:${me.id}`, target: u.username, ip: req.socket?.remoteAddress ?? null });
       return send(res, 204, null);
     }
-    const b = await readJson(req);
+    const b = await readJson(req, JSON_BODY);
     if (!isObj(b)) throw badRequest('bad_body', '正文须为 JSON 对象。The body must be a JSON object.');
     checkKeys(b, ['role', 'name', 'grids', 'layers', 'disabled', 'password', 'unlock']);
     const next: UserRecord = { ...u, updatedAt: now };

@@ -16,11 +16,13 @@ import { getLayer, LAYERS } from '../../layers/catalog.ts';
 import { keepMaskedUnchanged } from '../../layers/security/masking.ts';
 import { personalView, type PersonalView } from '../personal-data.ts';
 import { badRequest, HttpError, notFound, sendError } from '../http-errors.ts';
+import { readJson } from '../request-body.ts';
 import { actorOf } from '../auth/request-actor.ts';
 import { EditError, FEATURE_ID_RE, type EditService } from './service.ts';
 
 export const EDIT_ROUTES = ['layers', 'audit'] as const;
 export const MAX_EDIT_BODY = 8 * 1024 * 1024;
+const JSON_BODY = { max: MAX_EDIT_BODY, types: ['application/json', 'application/geo+json'], tooLarge: `请求正文超过 ${MAX_EDIT_BODY / 1024 / 1024} MiB：请分批提交，或用导入。Body larger than ${MAX_EDIT_BODY / 1024 / 1024} MiB: split the batch or use an import.` };
 export const AUDIT_LIMIT = { def: 100, max: 1000 } as const;
 const MAX_COMMENT = 500;
 const LAYER_RE = /^[a-z0-9_]{1,64}$/;
@@ -90,7 +92,7 @@ export class EditApi {
     if (s.length === 4 && sub === 'edits') {
       only(method, 'POST');
       const actor = actorOf(req);
-      const b = await readJson(req);
+      const b = await readJson(req, JSON_BODY);
       if (!isObj(b)) throw badBody('{"changes": [...], "comment"?: "…"}');
       checkKeys(b, ['changes', 'comment']);
       if (!Array.isArray(b.changes) || b.changes.length === 0) throw badRequest('bad_changes', 'changes 须为非空数组。changes must be a non-empty array of {op, id?, version?, feature?}.');
@@ -100,7 +102,7 @@ export class EditApi {
     if (s.length === 4 && sub === 'validate') {
       only(method, 'POST');
       const actor = actorOf(req);
-      const b = await readJson(req);
+      const b = await readJson(req, JSON_BODY);
       if (!isObj(b)) throw badBody('{"changes": [...]}');
       checkKeys(b, ['changes']);
       if (!Array.isArray(b.changes) || b.changes.length === 0) throw badRequest('bad_changes', 'changes 须为非空数组。changes must be a non-empty array.');
@@ -110,7 +112,7 @@ export class EditApi {
     if (s.length === 4) {
       only(method, 'POST');
       const actor = actorOf(req);
-      const b = await readJson(req);
+      const b = await readJson(req, JSON_BODY);
       if (!isObj(b)) throw badBody('{"feature": {"geometry", "properties", "id"?}, "comment"?}');
       checkKeys(b, ['feature', 'comment']);
       const f = featureBody(b.feature, true);
@@ -131,7 +133,7 @@ export class EditApi {
       if (s[5] === 'restore') {
         only(method, 'POST');
         const actor = actorOf(req);
-        const b = await readJson(req);
+        const b = await readJson(req, JSON_BODY);
         if (!isObj(b)) throw badBody('{"version": n, "basedOn": n}');
         checkKeys(b, ['version', 'basedOn']);
         const v = await svc.restore(layer, id, intParam(b.version, 'version'), intParam(b.basedOn, 'basedOn'), actor);
@@ -147,7 +149,7 @@ export class EditApi {
     }
     if (method === 'PUT') {
       const actor = actorOf(req);
-      const b = await readJson(req);
+      const b = await readJson(req, JSON_BODY);
       if (!isObj(b)) throw badBody('{"feature": {"geometry", "properties"}, "version": n, "comment"?}');
       checkKeys(b, ['feature', 'version', 'comment']);
       const f = featureBody(b.feature, false);
@@ -250,37 +252,6 @@ function parseAuditQuery(q: URLSearchParams): { layer?: string; actor?: string; 
 }
 
 // ------------------------------------------------------------------------------------------ bodies and answers
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json' && type !== 'application/geo+json') {
-    throw new HttpError(415, 'unsupported_media_type', '请求正文须为 JSON（Content-Type: application/json）。Send Content-Type: application/json.');
-  }
-  const body = await readBody(req, MAX_EDIT_BODY);
-  if (body === null) throw new HttpError(413, 'body_too_large', `请求正文超过 ${MAX_EDIT_BODY / 1024 / 1024} MiB：请分批提交，或用导入。Body larger than ${MAX_EDIT_BODY / 1024 / 1024} MiB: split the batch or use an import.`, { Connection: 'close' });
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw badRequest('bad_json', '正文不是合法的 JSON。The body is not valid JSON.');
-  }
-}
-
-/** The body, or null past `max` bytes (drained up to 2× so the 413 reaches the client; beyond, the socket is dropped). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > 2 * max) { req.destroy(); resolve(null); return; }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= max) chunks.push(c);
-      else if (size > 2 * max) { req.destroy(); resolve(null); }
-    });
-    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks)));
-    req.on('error', () => reject(badRequest('bad_body', '请求正文读取失败（连接中断）。The request body could not be read (connection closed).')));
-  });
-}
 
 function send(res: ServerResponse, status: number, value: unknown, head: boolean, headers: Record<string, string> = {}): void {
   const body = Buffer.from(JSON.stringify(value));

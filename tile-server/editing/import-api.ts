@@ -18,6 +18,7 @@ import type { Actor } from '../../layers/incidents/model.ts';
 import { readShapefileZip } from '../formats/shapefile-zip.ts';
 import { ZipError } from '../formats/zip.ts';
 import { HttpError, badRequest, sendError } from '../http-errors.ts';
+import { readBody } from '../request-body.ts';
 import { actorOf } from '../auth/request-actor.ts';
 
 export type { ImportPreview } from '../../layers/import/types.ts';
@@ -74,18 +75,10 @@ function sendBody(res: ServerResponse, status: number, value: unknown): void {
   res.end(body);
 }
 
-async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  const tooLarge = () => new HttpError(413, 'body_too_large', `文件超过 ${max >> 20} MiB；请拆分后分批导入，或用 npm run import 在服务器上导入。The file exceeds ${max >> 20} MiB; split it or use npm run import on the server.`);
-  if (declared > max) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > max) { req.resume(); throw tooLarge(); }
-    chunks.push(c as Buffer);
-  }
-  const b = Buffer.concat(chunks);
+/** The uploaded file; past `max` a 413 (drained up to 1 MiB more so the client reads it, then the socket drops). */
+async function readUpload(req: IncomingMessage, max: number): Promise<Uint8Array> {
+  const b = await readBody(req, max, max + (1 << 20));
+  if (b === null) throw new HttpError(413, 'body_too_large', `文件超过 ${max >> 20} MiB；请拆分后分批导入，或用 npm run import 在服务器上导入。The file exceeds ${max >> 20} MiB; split it or use npm run import on the server.`, { Connection: 'close' });
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
@@ -132,7 +125,7 @@ export class ImportApi {
       }
     }
     const actor: Actor = actorOf(req);
-    const bytes = await readBody(req, MAX_IMPORT_BYTES);
+    const bytes = await readUpload(req, MAX_IMPORT_BYTES);
     if (bytes.length === 0) throw badRequest('empty_body', '请求正文为空：请把文件作为正文上传。The body is empty: send the file as the request body.');
     const source = readImportFile(bytes, q.get('filename') ?? '', { encoding });
     // ?progress=ndjson: stream {stage, done, total} lines, then {result} or {error} (the client's progress bar).

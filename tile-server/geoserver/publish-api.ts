@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getLayer } from '../../layers/catalog.ts';
 import { HttpError, badRequest, sendError } from '../http-errors.ts';
+import { readJson as readJsonBody } from '../request-body.ts';
 import { actorOf } from '../auth/request-actor.ts';
 import { GeoServerClient, restRootOf, type FetchLike } from './client.ts';
 import type { FeatureSource } from './geopackage.ts';
@@ -117,17 +118,12 @@ export class PublishApi {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', '请求正文须为 JSON（Content-Type: application/json），如 {"layer":"grids"}。Send Content-Type: application/json.');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'body_too_large', `请求正文超过 ${MAX_BODY / 1024} KiB。Body larger than ${MAX_BODY / 1024} KiB.`, { Connection: 'close' });
-    chunks.push(c);
-  }
-  let v: unknown;
-  try { v = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { throw badRequest('bad_json', '正文不是合法的 JSON，应为 {"layer":"grids"}。The body is not valid JSON; send {"layer": "grids"}.'); }
+  const v = await readJsonBody(req, {
+    max: MAX_BODY,
+    tooLarge: `请求正文超过 ${MAX_BODY / 1024} KiB。Body larger than ${MAX_BODY / 1024} KiB.`,
+    unsupported: '请求正文须为 JSON（Content-Type: application/json），如 {"layer":"grids"}。Send Content-Type: application/json.',
+    notJson: '正文不是合法的 JSON，应为 {"layer":"grids"}。The body is not valid JSON; send {"layer": "grids"}.',
+  });
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('bad_body', '正文须为 {"layer":"grids"}。The body must be {"layer": "grids"}.');
   for (const k of Object.keys(v)) if (k !== 'layer') throw badRequest('unknown_param', `不认识的字段「${k.slice(0, 40)}」；只接受 layer。Unknown field; only "layer" is accepted.`);
   return v as Record<string, unknown>;

@@ -15,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CITY } from '../../layers/catalog.ts';
 import { INCIDENT_CATEGORIES, INCIDENT_SOURCES, getIncidentCategory, type IncidentSource } from '../../layers/incident-categories.ts';
 import { HttpError, badRequest, notFound, sendJson } from '../http-errors.ts';
+import { readJson, readBody } from '../request-body.ts';
 import { incidentShown, personalView, transitionsShown } from '../personal-data.ts';
 import { parseBbox, parseOffset } from '../params.ts';
 import type { Dispatcher } from './dispatcher.ts';
@@ -28,6 +29,7 @@ import { actorOf } from '../auth/request-actor.ts';
 
 export const INCIDENT_ROUTES = ['incidents', 'attachments', 'responders'] as const;
 export const MAX_JSON_BODY = 64 * 1024;
+const JSON_BODY = { max: MAX_JSON_BODY, tooLarge: `请求正文超过 ${MAX_JSON_BODY / 1024} KiB。Body larger than ${MAX_JSON_BODY / 1024} KiB.` };
 export const MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
 export const MAX_TITLE = 100;
 export const MAX_DESCRIPTION = 2000;
@@ -335,7 +337,7 @@ export class IncidentApi {
       if (!post) throw POST_ONLY('/api/incidents/{id}/transitions');
       const user = actorOf(req);
       const incident = await this.scoped(req, id);
-      const body = parseTransitionBody(await readJson(req));
+      const body = parseTransitionBody(await readJson(req, JSON_BODY));
       const { action, ...rest } = body;
       // Responders have no accounts: the signed-in user records their steps. `responderId` (outside dispatch and
       // reassign, where it names the new assignee) says on whose behalf; the assignee's own steps default to the assignee.
@@ -349,7 +351,7 @@ export class IncidentApi {
       if (!post) throw POST_ONLY('/api/incidents/{id}/dispatch');
       const actor = recorded(actorOf(req));
       await this.scoped(req, id);
-      const b = await readJson(req);
+      const b = await readJson(req, JSON_BODY);
       if (!isObj(b)) throw badRequest('bad_body', '正文须为 {"responderId": "…", "version": n}。The body must be {"responderId": "…", "version": n}.');
       checkKeys(b, ['responderId', 'version']);
       const responderId = idField(b.responderId, 'responderId', true)!;
@@ -381,7 +383,7 @@ export class IncidentApi {
     if (key !== undefined && !new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDEMPOTENCY_KEY}}$`).test(key)) {
       throw badRequest('bad_idempotency_key', `Idempotency-Key 须为 1–${MAX_IDEMPOTENCY_KEY} 个可见 ASCII 字符（建议 UUID）。Idempotency-Key must be 1–${MAX_IDEMPOTENCY_KEY} visible ASCII characters (a UUID is best).`);
     }
-    const input = parseCreateBody(await readJson(req));
+    const input = parseCreateBody(await readJson(req, JSON_BODY));
     // The service hashes the validated body with the reporter: a retry must be the same report by the same actor.
     const out = await this.d.service.create(input, actor, key ? { idempotencyKey: key } : undefined);
     const duplicates = out.duplicates.map((i) => ({ id: i.id, code: i.code, status: i.status, title: i.title, lon: i.lon, lat: i.lat, createdAt: i.createdAt }));
@@ -444,7 +446,7 @@ export class IncidentApi {
     actorOf(req);
     this.responderIds ??= new Set(this.d.dispatcher.responders().map((r) => r.id));
     if (!this.responderIds.has(id)) throw notFound('unknown_responder', `没有处置人员 ${id.slice(0, 64)}。No responder "${id.slice(0, 64)}".`);
-    const b = await readJson(req);
+    const b = await readJson(req, JSON_BODY);
     if (!isObj(b)) throw badRequest('bad_body', '正文须为 {"lon": …, "lat": …}。The body must be {"lon": …, "lat": …}.');
     checkKeys(b, ['lon', 'lat']);
     const lon = coordinate(b.lon, 'lon'), lat = coordinate(b.lat, 'lat');
@@ -457,33 +459,3 @@ export class IncidentApi {
 
 // ------------------------------------------------------------------------------------------ bodies
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json') {
-    throw new HttpError(415, 'unsupported_media_type', '请求正文须为 JSON（Content-Type: application/json）。Send Content-Type: application/json.');
-  }
-  const body = await readBody(req, MAX_JSON_BODY);
-  if (body === null) throw new HttpError(413, 'body_too_large', `请求正文超过 ${MAX_JSON_BODY / 1024} KiB。Body larger than ${MAX_JSON_BODY / 1024} KiB.`, { Connection: 'close' });
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw badRequest('bad_json', '正文不是合法的 JSON。The body is not valid JSON.');
-  }
-}
-
-/** The body, or null past `max` bytes (drained up to 2× so the 413 reaches the client; beyond, the socket is dropped). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > 2 * max) { req.destroy(); resolve(null); return; }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= max) chunks.push(c);
-      else if (size > 2 * max) { req.destroy(); resolve(null); }
-    });
-    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks)));
-    req.on('error', () => reject(badRequest('bad_body', '请求正文读取失败（连接中断）。The request body could not be read (connection closed).')));
-  });
-}

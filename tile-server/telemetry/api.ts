@@ -8,6 +8,7 @@
 // Input is checked here; rule validation is rules.ts's (RuleError → 400 bad_rules naming the field).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, badRequest, notFound, sendJson } from '../http-errors.ts';
+import { readJson } from '../request-body.ts';
 import { parseBbox, parseOffset } from '../params.ts';
 import { parseSince } from '../incidents/api.ts';
 import { DEVICE_KINDS, type DeviceKind, type DeviceState, type DeviceStatus, type Rule } from '../../layers/telemetry/model.ts';
@@ -21,6 +22,7 @@ export const READING_LIMIT = { def: 500, max: 10_000 } as const;
 /** Recent readings on GET /api/devices/{id}: the last `hours` (default 24, at most the 7-day retention). */
 export const HISTORY_HOURS = { def: 24, max: 168 } as const;
 export const MAX_RULES_BODY = 256 * 1024;
+const JSON_BODY = { max: MAX_RULES_BODY, tooLarge: `规则正文超过 ${MAX_RULES_BODY / 1024} KiB。Rules body larger than ${MAX_RULES_BODY / 1024} KiB.` };
 const STATUSES: readonly DeviceStatus[] = ['online', 'alarm', 'subhealth', 'offline', 'unknown'];
 const ID_RE = /^[A-Za-z0-9_.:@-]{1,64}$/;
 
@@ -153,7 +155,7 @@ export class TelemetryApi {
   }
 
   private async putRules(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readJson(req);
+    const body = await readJson(req, JSON_BODY);
     const input = typeof body === 'object' && body !== null && !Array.isArray(body) && 'rules' in body ? (body as { rules: unknown }).rules : body;
     try {
       const rules = await this.d.engine.setRules(input);
@@ -180,25 +182,3 @@ function json(res: ServerResponse, value: unknown, head: boolean): void {
   sendJson(res, value, { head, cacheControl: 'no-store' });
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json') {
-    req.resume();
-    throw new HttpError(415, 'unsupported_media_type', '请求正文须为 JSON（Content-Type: application/json）。Send Content-Type: application/json.');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_RULES_BODY) {
-      req.destroy();
-      throw new HttpError(413, 'body_too_large', `规则正文超过 ${MAX_RULES_BODY / 1024} KiB。Rules body larger than ${MAX_RULES_BODY / 1024} KiB.`, { Connection: 'close' });
-    }
-    chunks.push(c);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw badRequest('bad_json', '正文不是合法的 JSON。The body is not valid JSON.');
-  }
-}
