@@ -8,11 +8,8 @@
 // PostgreSQL comes from TEST_DATABASE_URL; each engine run uses its own schema (dropped afterwards). Without
 // it the PostgreSQL half FAILS unless ONEMAP_SKIP_POSTGIS=1.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStoreTargets } from './helpers/store-targets.ts';
 import type { EditFeature, FeatureVersion, LayerChange } from '../layers/editing/model.ts';
 import type { Actor } from '../layers/incidents/model.ts';
 import { BOUNDARY, fromGeoJSON, INSIDE, locate, prepare } from '../layers/query/geometry.ts';
@@ -21,28 +18,7 @@ import { EditConflictError, openEditStore, type EditStore } from '../tile-server
 import { EditError, EditService } from '../tile-server/editing/service.ts';
 import { loadBuilt, MemoryView } from './helpers/memory-view.ts';
 
-const PG_URL = process.env.TEST_DATABASE_URL;
-const SKIP_PG = process.env.ONEMAP_SKIP_POSTGIS === '1';
-const TMP = mkdtempSync(join(tmpdir(), 'onemap-editing-'));
-const schemas: string[] = [];
-let fileNo = 0;
-
-it('PostgreSQL is tested (TEST_DATABASE_URL), or skipped on purpose (ONEMAP_SKIP_POSTGIS=1)', () => {
-  if (!PG_URL && !SKIP_PG) {
-    throw new Error('TEST_DATABASE_URL is not set: start PostgreSQL (npx tsx scripts/pg-local.ts start) and export ' +
-      'TEST_DATABASE_URL=postgres://postgres@127.0.0.1:54329/onemap, or set ONEMAP_SKIP_POSTGIS=1 to test SQLite alone.');
-  }
-});
-
-afterAll(async () => {
-  rmSync(TMP, { recursive: true, force: true });
-  if (PG_URL && schemas.length) {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-    await c.end();
-  }
-});
+const targets = useStoreTargets('editing');
 
 // ---- the data: one town of the built city ----------------------------------------------------------------
 const TOWN = '320581110';
@@ -100,20 +76,19 @@ interface Engine { name: 'sqlite' | 'postgres'; fresh(): Promise<{ open(): Promi
 const sqliteEngine: Engine = {
   name: 'sqlite',
   async fresh() {
-    const file = join(TMP, `edits-${++fileNo}.sqlite`);
+    const file = targets.sqliteFile('edits');
     return { open: () => openEditStore({ file }), racerArgs: (label, n) => ['sqlite', file, label, String(n)] };
   },
 };
 const pgEngine: Engine = {
   name: 'postgres',
   async fresh() {
-    if (!PG_URL) throw new Error('no PostgreSQL: set TEST_DATABASE_URL (or ONEMAP_SKIP_POSTGIS=1)');
-    const schema = `editing_test_${process.pid}_${++fileNo}`;
-    schemas.push(schema);
-    return { open: () => openEditStore({ databaseUrl: PG_URL, schema }), racerArgs: (label, n) => ['postgres', PG_URL, label, String(n), schema] };
+    const url = targets.requirePg();
+    const schema = targets.pgSchema('editing_test');
+    return { open: () => openEditStore({ databaseUrl: url, schema }), racerArgs: (label, n) => ['postgres', url, label, String(n), schema] };
   },
 };
-const engines = [sqliteEngine, ...(PG_URL || !SKIP_PG ? [pgEngine] : [])];
+const engines = [sqliteEngine, ...(targets.withPostgres ? [pgEngine] : [])];
 
 function racer(args: string[]): { ready: Promise<void>; go(): void; done: Promise<{ won: string[]; lost: string[] }> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/edit-store-racer.ts', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });

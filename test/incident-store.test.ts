@@ -8,12 +8,11 @@
 // server's `ops` data is never touched. Without it the PostgreSQL half FAILS unless ONEMAP_SKIP_POSTGIS=1.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStoreTargets } from './helpers/store-targets.ts';
 import { createRng } from '../scripts/data/rng.ts';
 import {
   IdempotencyConflict, IncidentNotFound, openIncidentStore, VersionConflict, type IncidentStore,
@@ -24,28 +23,8 @@ import { openPgIncidentStore } from '../tile-server/incidents/pg-store.ts';
 import { openSqliteIncidentStore } from '../tile-server/incidents/sqlite-store.ts';
 import { bump, makeIncident, OPERATOR, reportTransition } from './helpers/incident-fixtures.ts';
 
-const PG_URL = process.env.TEST_DATABASE_URL;
-const SKIP_PG = process.env.ONEMAP_SKIP_POSTGIS === '1';
-const TMP = mkdtempSync(join(tmpdir(), 'onemap-incident-store-'));
-const schemas: string[] = [];
-let fileNo = 0;
-
-it('PostgreSQL is tested (TEST_DATABASE_URL), or skipped on purpose (ONEMAP_SKIP_POSTGIS=1)', () => {
-  if (!PG_URL && !SKIP_PG) {
-    throw new Error('TEST_DATABASE_URL is not set: start PostgreSQL (npx tsx scripts/pg-local.ts start) and export ' +
-      'TEST_DATABASE_URL=postgres://postgres@127.0.0.1:54329/onemap, or set ONEMAP_SKIP_POSTGIS=1 to test SQLite alone.');
-  }
-});
-
-afterAll(async () => {
-  rmSync(TMP, { recursive: true, force: true });
-  if (PG_URL && schemas.length) {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-    await c.end();
-  }
-});
+const targets = useStoreTargets('incident-store');
+const PG_URL = targets.pgUrl;
 
 /** One engine: how to get a fresh empty store, and one more handle on the same database. */
 interface Engine {
@@ -63,7 +42,7 @@ interface Engine {
 const sqliteEngine: Engine = {
   name: 'sqlite',
   async fresh() {
-    const target = join(TMP, `store-${++fileNo}.sqlite`);
+    const target = targets.sqliteFile('store');
     return { store: await openIncidentStore({ file: target }), target };
   },
   reopen: async (target) => openIncidentStore({ file: target }),
@@ -82,8 +61,7 @@ const sqliteEngine: Engine = {
 const pgEngine: Engine = {
   name: 'postgres',
   async fresh() {
-    const target = `ops_test_${process.pid}_${++fileNo}`;
-    schemas.push(target);
+    const target = targets.pgSchema('ops_test');
     return { store: await openPgIncidentStore(PG_URL!, { schema: target }), target };
   },
   reopen: (target) => openPgIncidentStore(PG_URL!, { schema: target }),
@@ -101,11 +79,11 @@ const pgEngine: Engine = {
   writerArgs: (target) => ['postgres', PG_URL!, target],
 };
 
-const engines = [sqliteEngine, ...(PG_URL || !SKIP_PG ? [pgEngine] : [])];
+const engines = [sqliteEngine, ...(targets.withPostgres ? [pgEngine] : [])];
 
 describe.each(engines)('incident store on $name', (engine) => {
   async function withStore<T>(fn: (s: IncidentStore, target: string) => Promise<T>): Promise<T> {
-    if (engine.name === 'postgres' && !PG_URL) throw new Error('no PostgreSQL: set TEST_DATABASE_URL (or ONEMAP_SKIP_POSTGIS=1)');
+    if (engine.name === 'postgres') targets.requirePg();
     const { store, target } = await engine.fresh();
     try { return await fn(store, target); } finally { await store.close(); }
   }
@@ -314,7 +292,7 @@ describe.each(engines)('incident store on $name', (engine) => {
   }));
 
   it('migrations: recorded once, re-run on reopen is a no-op that keeps data, an old schema is upgraded, a newer one refused', async () => {
-    if (engine.name === 'postgres' && !PG_URL) throw new Error('no PostgreSQL: set TEST_DATABASE_URL (or ONEMAP_SKIP_POSTGIS=1)');
+    if (engine.name === 'postgres') targets.requirePg();
     const all = MIGRATIONS.map((m) => m.version);
     const { store, target } = await engine.fresh();
     const inc = makeIncident('mig-0001');
@@ -329,11 +307,10 @@ describe.each(engines)('incident store on $name', (engine) => {
     // A database made by a build that knew only migration 1 gets the rest on open.
     let oldTarget: string;
     if (engine.name === 'sqlite') {
-      oldTarget = join(TMP, `old-${++fileNo}.sqlite`);
+      oldTarget = targets.sqliteFile('old');
       await openSqliteIncidentStore(oldTarget, { migrations: MIGRATIONS.slice(0, 1) }).close();
     } else {
-      oldTarget = `ops_test_${process.pid}_old_${++fileNo}`;
-      schemas.push(oldTarget);
+      oldTarget = targets.pgSchema('ops_test_old');
       await (await openPgIncidentStore(PG_URL!, { schema: oldTarget, migrations: MIGRATIONS.slice(0, 1) })).close();
     }
     expect(await engine.versions(oldTarget)).toEqual([1]);
@@ -345,7 +322,7 @@ describe.each(engines)('incident store on $name', (engine) => {
   });
 
   it('crash: a writer killed with SIGKILL loses no acknowledged write, and leaves no half-written change', async () => {
-    if (engine.name === 'postgres' && !PG_URL) throw new Error('no PostgreSQL: set TEST_DATABASE_URL (or ONEMAP_SKIP_POSTGIS=1)');
+    if (engine.name === 'postgres') targets.requirePg();
     const { store, target } = await engine.fresh();
     await store.close();
     const killAfter = createRng(`crash-${engine.name}`).int(40, 120);   // acknowledged lines before the kill
