@@ -2,6 +2,7 @@
 // 信息采集 report → 立案 register → 派遣 dispatch → 处置 handle → 反馈 feedback → 核查 verify → 结案 close.
 // Shared by the state machine, both stores (SQLite, PostgreSQL), the HTTP API and the client (as JSON).
 import type { IncidentSource } from '../incident-categories.ts';
+import type { DepartmentId } from '../catalog.ts';
 
 /**
  * reported   信息采集: reported, waiting to be registered (or rejected, or merged as a duplicate)
@@ -43,6 +44,8 @@ export interface Actor {
   grids?: string[];
   /** A planner's editable layers; absent = every layer their role may edit. */
   layers?: string[];
+  /** The user's department (issue 10: owners of graded layers see them; approvers act for their department). */
+  department?: DepartmentId;
 }
 
 export interface Incident {
