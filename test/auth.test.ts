@@ -103,7 +103,7 @@ for (const { name } of STORES) {
       it('signs in with an HttpOnly, SameSite=Strict cookie (Secure behind https), says who, and signs out', async () => {
         const r = await tryIn(srv.url, 'operator', TEST_PASSWORD);
         expect(r.status).toBe(200);
-        expect(r.body.user).toEqual({ username: 'operator', role: 'operator', name: '值班调度员' });
+        expect(r.body.user).toEqual({ username: 'operator', role: 'operator', name: '值班调度员', department: 'city', departmentTitle: '城运中心' });
         const set = r.headers.getSetCookie().find((c) => c.startsWith('onemap_session='))!;
         expect(set).toMatch(/^onemap_session=[A-Za-z0-9_-]{43};/);
         expect(set).toMatch(/; HttpOnly/);
@@ -179,9 +179,9 @@ for (const { name } of STORES) {
         const admin = (await signIn(srv.url, 'admin')).cookie;
         const all = await call(srv.url, 'GET', '/api/users', { cookie: admin });
         expect(all.body.users.map((u: { username: string }) => u.username).sort()).toEqual(
-          ['admin', 'analyst', ...GRIDS.map((g) => `grid-${g.code}`), 'operator', 'planner'].sort());
+          ['admin', 'analyst', ...GRIDS.map((g) => `grid-${g.code}`), 'operator', 'planner', 'steward-city', 'steward-emergency'].sort());
         const gm = await signIn(srv.url, `grid-${GRIDS[1].code}`);
-        expect(gm.user).toEqual({ username: `grid-${GRIDS[1].code}`, role: 'grid_manager', name: GRIDS[1].manager, grids: [GRIDS[1].code] });
+        expect(gm.user).toEqual({ username: `grid-${GRIDS[1].code}`, role: 'grid_manager', name: GRIDS[1].manager, department: 'city', departmentTitle: '城运中心', grids: [GRIDS[1].code] });
       });
 
       it('lets only admins manage users, never returns a password hash, and applies changes to open sessions at once', async () => {
@@ -226,11 +226,12 @@ for (const { name } of STORES) {
       it('checks LayerDef.roles on /ogc/collections/{layer} and needs a session for the live feed', async () => {
         const gm = (await signIn(srv.url, `grid-${GRIDS[0].code}`)).cookie;
         expect((await call(srv.url, 'GET', '/ogc/collections/towns', { cookie: gm })).status).toBe(200);
-        // responders: LayerDef.roles = admin, operator, grid_manager — not analysts, on any route naming the layer.
+        // responders: a core layer of 城运中心 (issue 10) — an analyst (公安局) without a grant is refused on any route
+        // naming the layer, with the code that says a request is needed.
         const analyst = (await signIn(srv.url, 'analyst')).cookie;
         for (const path of ['/ogc/collections/responders/items', '/data/responders.fgb']) {
           const r = await call(srv.url, 'GET', path, { cookie: analyst });
-          expect([r.status, r.body.error.code], path).toEqual([403, 'layer_forbidden']);
+          expect([r.status, r.body.error.code], path).toEqual([403, 'grant_required']);
         }
         const listed = (await call(srv.url, 'GET', '/ogc/collections', { cookie: analyst })).body.collections.map((c: { id: string }) => c.id);
         expect(listed).toContain('towns');

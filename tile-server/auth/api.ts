@@ -3,15 +3,18 @@
 //   GET    /api/session                       → 200 {user} | 401 not_signed_in | session_expired
 //   DELETE /api/session                       → 204, cookie cleared
 //   GET    /api/users?q=&role=&limit=&offset= → {total, users}            (admin; never password hashes)
-//   POST   /api/users {username, role, name, password, grids?, layers?}   → 201 {user}
+//   POST   /api/users {username, role, name, password, grids?, layers?, department?}   → 201 {user}
 //   GET    /api/users/{username}              → {user}
-//   PUT    /api/users/{username} {role?, name?, grids?, layers?, disabled?, password?, unlock?} → 200 {user}
+//   PUT    /api/users/{username} {role?, name?, grids?, layers?, department?, disabled?, password?, unlock?} → 200 {user}
+// department (issue 10): a key of DEPARTMENTS (layers/catalog.ts) or null = the role's default; users and the
+// session show the department in effect.
 //   DELETE /api/users/{username}              → 204
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEPARTMENTS, type DepartmentId } from '../../layers/catalog.ts';
 import { badRequest, HttpError, notFound, sendJson } from '../http-errors.ts';
 import { readJson } from '../request-body.ts';
 import {
-  actorOfUser, AuthService, clearedCookie, GRID_RE, LAYER_IDS, publicUser, sessionCookie, USER_ROLES, USERNAME_RE,
+  actorOfUser, AuthService, clearedCookie, departmentOf, GRID_RE, LAYER_IDS, publicUser, sessionCookie, USER_ROLES, USERNAME_RE,
 } from './auth-service.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 import { actorOf } from './request-actor.ts';
@@ -53,6 +56,14 @@ function codes(v: unknown, field: 'grids' | 'layers'): string[] | null {
       : `layers 须为图层 id 的数组（${[...LAYER_IDS].join(', ')}）。layers must be an array of layer ids.`);
   }
   return [...new Set(v as string[])];
+}
+
+function department(v: unknown): DepartmentId | null {
+  if (v === null) return null;
+  if (typeof v !== 'string' || !Object.hasOwn(DEPARTMENTS, v)) {
+    throw badRequest('bad_department', `department 须为部门代码之一（${Object.entries(DEPARTMENTS).map(([k, t]) => `${k} ${t}`).join('、')}），或 null 表示按角色默认。department must be one of ${Object.keys(DEPARTMENTS).join(', ')}, or null for the role's default.`);
+  }
+  return v as DepartmentId;
 }
 
 function password(v: unknown): string {
@@ -102,12 +113,12 @@ export class AuthApi {
     if (s.length === 2) {
       if (method === 'POST') {
         const b = await readJson(req, JSON_BODY);
-        if (!isObj(b)) throw badRequest('bad_body', '正文须为 {"username","role","name","password","grids"?,"layers"?}。');
-        checkKeys(b, ['username', 'role', 'name', 'password', 'grids', 'layers']);
+        if (!isObj(b)) throw badRequest('bad_body', '正文须为 {"username","role","name","password","grids"?,"layers"?,"department"?}。');
+        checkKeys(b, ['username', 'role', 'name', 'password', 'grids', 'layers', 'department']);
         if (typeof b.username !== 'string' || !USERNAME_RE.test(b.username)) throw badRequest('bad_username', '用户名须为 2–64 个字母、数字或 _.@-。username must be 2–64 of [A-Za-z0-9_.@-].');
         const u: UserRecord = {
           username: b.username, role: role(b.role), name: name(b.name), grids: b.grids === undefined ? null : codes(b.grids, 'grids'),
-          layers: b.layers === undefined ? null : codes(b.layers, 'layers'), disabled: false, passwordHash: await hashPassword(password(b.password)),
+          layers: b.layers === undefined ? null : codes(b.layers, 'layers'), department: b.department === undefined ? null : department(b.department), disabled: false, passwordHash: await hashPassword(password(b.password)),
           failedCount: 0, lockedUntil: null, createdAt: now, updatedAt: now,
         };
         checkScope(u);
@@ -139,12 +150,13 @@ export class AuthApi {
     }
     const b = await readJson(req, JSON_BODY);
     if (!isObj(b)) throw badRequest('bad_body', '正文须为 JSON 对象。The body must be a JSON object.');
-    checkKeys(b, ['role', 'name', 'grids', 'layers', 'disabled', 'password', 'unlock']);
+    checkKeys(b, ['role', 'name', 'grids', 'layers', 'department', 'disabled', 'password', 'unlock']);
     const next: UserRecord = { ...u, updatedAt: now };
     if (b.role !== undefined) next.role = role(b.role);
     if (b.name !== undefined) next.name = name(b.name);
     if (b.grids !== undefined) next.grids = codes(b.grids, 'grids');
     if (b.layers !== undefined) next.layers = codes(b.layers, 'layers');
+    if (b.department !== undefined) next.department = department(b.department);
     if (b.disabled !== undefined) {
       if (typeof b.disabled !== 'boolean') throw badRequest('bad_disabled', 'disabled 须为 true 或 false。disabled must be a boolean.');
       next.disabled = b.disabled;
@@ -172,9 +184,10 @@ export class AuthApi {
 }
 
 /** The signed-in user as GET/POST /api/session return it. */
-function sessionUser(u: UserRecord): { username: string; role: UserRole; name: string; grids?: string[]; layers?: string[] } {
+function sessionUser(u: UserRecord): { username: string; role: UserRole; name: string; department: DepartmentId; departmentTitle: string; grids?: string[]; layers?: string[] } {
   const a = actorOfUser(u);
-  return { username: u.username, role: u.role, name: u.name, ...(a.grids ? { grids: a.grids } : {}), ...(a.layers ? { layers: a.layers } : {}) };
+  const d = departmentOf(u);
+  return { username: u.username, role: u.role, name: u.name, department: d, departmentTitle: DEPARTMENTS[d], ...(a.grids ? { grids: a.grids } : {}), ...(a.layers ? { layers: a.layers } : {}) };
 }
 
 /** 'role:id' of the signed-in caller, for the security audit. */

@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../http-errors.ts';
 import type { NewSecurityEvent } from './audit.ts';
 import type { Actor } from '../../layers/incidents/model.ts';
-import { LAYERS } from '../../layers/catalog.ts';
+import { DEPARTMENTS, LAYERS, type DepartmentId } from '../../layers/catalog.ts';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
 import { TokenBucket, WindowLimiter } from './rate-limit.ts';
 import { notSignedIn } from './request-actor.ts';
@@ -44,6 +44,8 @@ export interface AuthOptions {
 /** What the client sees of a user: never the hash. */
 export interface PublicUser {
   username: string; role: UserRole; name: string; grids?: string[]; layers?: string[];
+  /** The department in effect (stored, else the role's default) and whether it was set for this user. */
+  department: DepartmentId; departmentTitle: string; departmentSet: boolean;
   disabled: boolean; locked: boolean; lockedUntil: number | null; createdAt: number; updatedAt: number;
 }
 
@@ -51,13 +53,35 @@ export function publicUser(u: UserRecord, now: number): PublicUser {
   const locked = u.lockedUntil !== null && u.lockedUntil > now;
   return {
     username: u.username, role: u.role, name: u.name, ...(u.grids ? { grids: u.grids } : {}), ...(u.layers ? { layers: u.layers } : {}),
+    department: departmentOf(u), departmentTitle: DEPARTMENTS[departmentOf(u)], departmentSet: u.department !== null,
     disabled: u.disabled, locked, lockedUntil: locked ? u.lockedUntil : null, createdAt: u.createdAt, updatedAt: u.updatedAt,
   };
 }
 
-export function actorOfUser(u: UserRecord): Actor {
-  return { id: u.username, role: u.role, name: u.name, ...(u.grids ? { grids: [...u.grids] } : {}), ...(u.layers ? { layers: [...u.layers] } : {}) };
+/**
+ * The department of a user who has none stored (issue 10): the centre's staff (admin, operator, grid managers) work
+ * for 城运中心, a planner for 自然资源和规划局, an analyst is a public-safety analyst (公安局).
+ */
+export const DEFAULT_DEPARTMENT: Record<UserRole, DepartmentId> = {
+  admin: 'city', operator: 'city', grid_manager: 'city', planner: 'planning', analyst: 'police',
+};
+
+export function departmentOf(u: Pick<UserRecord, 'role' | 'department'>): DepartmentId {
+  return u.department ?? DEFAULT_DEPARTMENT[u.role];
 }
+
+export function actorOfUser(u: UserRecord): Actor {
+  return {
+    id: u.username, role: u.role, name: u.name, department: departmentOf(u),
+    ...(u.grids ? { grids: [...u.grids] } : {}), ...(u.layers ? { layers: [...u.layers] } : {}),
+  };
+}
+
+/** Demo data stewards (部门数据员, issue 10): planners of a layer's owner department approve its sharing requests. */
+export const DEMO_STEWARDS: readonly { username: string; name: string; department: DepartmentId; layers: string[] }[] = [
+  { username: 'steward-emergency', name: '应急管理局数据员', department: 'emergency', layers: ['hazards'] },
+  { username: 'steward-city', name: '城运中心数据员', department: 'city', layers: ['grids'] },
+];
 
 export const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
 /** token → hash of recent requests: hashing on every tile request cost more than serving the tile. */
@@ -135,23 +159,49 @@ export class AuthService {
    * Returns null when users exist already.
    */
   async ensureDemoUsers(grids: () => Promise<DemoGrid[]>, password?: string): Promise<{ password: string; generated: boolean; usernames: string[] } | null> {
-    if (await this.store.count() > 0) return null;
+    if (await this.store.count() > 0) {
+      await this.ensureStewards();
+      return null;
+    }
     const given = password ?? (process.env.ONEMAP_DEMO_PASSWORD || undefined);
     const pw = given ?? generatePassword();
     const now = this.clock();
     const base = (username: string, role: UserRole, name: string, g: string[] | null = null): UserRecord => ({
-      username, role, name, grids: g, layers: null, disabled: false, passwordHash: DEMO_HASH_MARKER,
+      username, role, name, grids: g, layers: null, department: null, disabled: false, passwordHash: DEMO_HASH_MARKER,
       failedCount: 0, lockedUntil: null, createdAt: now, updatedAt: now,
     });
     const users = [
       base('admin', 'admin', '系统管理员'), base('operator', 'operator', '值班调度员'),
       base('planner', 'planner', '规划编辑员'), base('analyst', 'analyst', '数据分析员'),
+      ...this.stewards(now),
       ...(await grids()).map((g) => base(`grid-${g.code}`, 'grid_manager', g.managerName || `网格员 ${g.code}`, [g.code])),
     ];
     await this.store.setMeta(DEMO_META, await hashPassword(pw));
     this.demoHash = undefined;
     await this.store.insert(users);
     return { password: pw, generated: given === undefined, usernames: users.map((u) => u.username) };
+  }
+
+  private stewards(now: number): UserRecord[] {
+    return DEMO_STEWARDS.map((s) => ({
+      username: s.username, role: 'planner' as const, name: s.name, grids: null, layers: [...s.layers], department: s.department,
+      disabled: false, passwordHash: DEMO_HASH_MARKER, failedCount: 0, lockedUntil: null, createdAt: now, updatedAt: now,
+    }));
+  }
+
+  /**
+   * A user store made before issue 10 lacks the demo stewards: they are added with the demo password (the `demo`
+   * marker), so a machine that ran `npm start` before can sign in as them. Only where the demo password is known
+   * (its hash in auth_meta) and the user name is free; returns the names added.
+   */
+  async ensureStewards(): Promise<string[]> {
+    if (await this.demoPasswordHash() === null) return [];
+    const missing: UserRecord[] = [];
+    for (const u of this.stewards(this.clock())) if (!(await this.store.get(u.username))) missing.push(u);
+    if (!missing.length) return [];
+    await this.store.insert(missing);
+    this.log(`已添加部门数据员演示用户 demo data stewards added: ${missing.map((u) => u.username).join(', ')}`);
+    return missing.map((u) => u.username);
   }
 
   private async demoPasswordHash(): Promise<string | null> {

@@ -37,4 +37,13 @@ export const AUTH_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_user ON {s}.sessions (username);
       CREATE TABLE {s}.auth_meta (key text PRIMARY KEY, value text NOT NULL);`,
   },
+  {
+    // Issue 10: the user's department (owners of graded layers see them; 部门数据员 approve sharing requests for
+    // their department). NULL means the default of the role (auth-service.ts defaultDepartment), so existing users
+    // need no data change.
+    version: 2,
+    name: 'users.department',
+    sqlite: `ALTER TABLE users ADD COLUMN department TEXT;`,
+    postgres: `ALTER TABLE {s}.users ADD COLUMN department text;`,
+  },
 ];

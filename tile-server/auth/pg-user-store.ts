@@ -66,7 +66,7 @@ class PgUserStore implements UserStore {
   async update(u: UserRecord): Promise<boolean> {
     const [username, ...rest] = userValues(u, (b) => b);
     const r = await this.pool.query(`UPDATE ${this.s}.users SET role = $1, name = $2, grids = $3::jsonb, layers = $4::jsonb, disabled = $5, password_hash = $6,
-      failed_count = $7, locked_until = $8, created_at = $9, updated_at = $10 WHERE username = $11`, [...rest, username]);
+      failed_count = $7, locked_until = $8, created_at = $9, updated_at = $10, department = $11 WHERE username = $12`, [...rest, username]);
     return (r.rowCount ?? 0) > 0;
   }
   async delete(username: string): Promise<boolean> {

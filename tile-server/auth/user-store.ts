@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Role } from '../../layers/catalog.ts';
+import type { DepartmentId, Role } from '../../layers/catalog.ts';
 
 /** The roles a user can have ('public' is the anonymous visitor, never a user). */
 export type UserRole = Exclude<Role, 'public'>;
@@ -14,6 +14,8 @@ export interface UserRecord {
   name: string;
   grids: string[] | null;
   layers: string[] | null;
+  /** The user's department (issue 10); null → the default of the role (auth-service.ts defaultDepartment). */
+  department: DepartmentId | null;
   disabled: boolean;
   /** `scrypt$…`, or DEMO_HASH_MARKER (see migrations.ts). Never leaves the server. */
   passwordHash: string;
@@ -58,6 +60,7 @@ export function userFromRow(r: Record<string, unknown>): UserRecord {
     disabled: r.disabled === true || r.disabled === 1, passwordHash: String(r.password_hash), failedCount: Number(r.failed_count),
     lockedUntil: r.locked_until === null || r.locked_until === undefined ? null : Number(r.locked_until),
     createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
+    department: r.department === null || r.department === undefined ? null : String(r.department) as DepartmentId,
   };
 }
 
@@ -65,12 +68,12 @@ export function sessionFromRow(r: Record<string, unknown>): SessionRecord {
   return { tokenHash: String(r.token_hash), username: String(r.username), createdAt: Number(r.created_at), lastSeen: Number(r.last_seen), expiresAt: Number(r.expires_at) };
 }
 
-/** Column values in order: username, role, name, grids, layers, disabled, password_hash, failed_count, locked_until, created_at, updated_at. */
+/** Column values in order: username, role, name, grids, layers, disabled, password_hash, failed_count, locked_until, created_at, updated_at, department. */
 export function userValues(u: UserRecord, bool: (b: boolean) => unknown): unknown[] {
   return [u.username, u.role, u.name, u.grids ? JSON.stringify(u.grids) : null, u.layers ? JSON.stringify(u.layers) : null,
-    bool(u.disabled), u.passwordHash, u.failedCount, u.lockedUntil, u.createdAt, u.updatedAt];
+    bool(u.disabled), u.passwordHash, u.failedCount, u.lockedUntil, u.createdAt, u.updatedAt, u.department ?? null];
 }
-export const USER_COLUMNS = 'username, role, name, grids, layers, disabled, password_hash, failed_count, locked_until, created_at, updated_at';
+export const USER_COLUMNS = 'username, role, name, grids, layers, disabled, password_hash, failed_count, locked_until, created_at, updated_at, department';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
