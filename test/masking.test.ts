@@ -107,11 +107,11 @@ describe('masking of personal data by role', () => {
     expect(f.count).toBe(readFgb('grids').count);
   });
 
-  it('analyst may not see responders at all (LayerDef.roles), also not through /api/query', async () => {
+  it('analyst may not see responders at all (core data of 城运中心: a sharing grant is required), also not through /api/query', async () => {
     expect((await get('analyst', '/data/responders.fgb')).status).toBe(403);
     const r = await post('analyst', '/api/query', { geometry: { type: 'Point', coordinates: [g1.lon, g1.lat] }, layers: ['responders'], predicate: 'dwithin', distance: 1000 });
     expect(r.status).toBe(403);
-    expect(json(r).error.code).toMatch(/forbidden/);
+    expect(json(r).error.code).toBe('grant_required');
   });
 
   it('operator: full names and phones everywhere', async () => {

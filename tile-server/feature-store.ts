@@ -73,6 +73,9 @@ export class FeatureLayer {
    * revision and variant. Masked values stay strings, so the file's schema (LayerDef.fields) is unchanged.
    */
   async bytesFor(view: PersonalView): Promise<{ bytes: Uint8Array; etag: string } | null> {
+    view.check(this.def);
+    const access = view.access(this.def);
+    if (access.kind === 'grant') return this.grantBytes(view, access.grants);
     if (!hasPersonal(this.def)) return null;
     const mode = view.uniform();
     if (mode === 'full') {
@@ -101,6 +104,39 @@ export class FeatureLayer {
     let h = 0;
     for (let i = 0; i < variant.length; i++) h = Math.imul(h ^ variant.charCodeAt(i), 0x01000193) >>> 0;
     return { bytes: await p, etag: `"${this.def.id}-r${revision}-m${h.toString(36)}"` };
+  }
+
+  /**
+   * The file a sharing grant lets out (issue 10): only the rows inside the grants' areas, only `id` and the
+   * grants' fields (the schema too, so a withheld field's name is not even listed), personal fields then masked
+   * as for anyone. Cached per revision, scope and masking; the rows sent are counted on `view` as the grants' use.
+   */
+  private async grantBytes(view: PersonalView, grants: readonly { areas: string[] | null; fields: string[] | null }[]): Promise<{ bytes: Uint8Array; etag: string }> {
+    const scope = grants.map((g) => `${g.areas ? [...g.areas].sort().join(',') : '*'}|${g.fields ? [...g.fields].sort().join(',') : '*'}`).sort().join(';');
+    const mode = hasPersonal(this.def) ? view.uniform() : 'full';
+    const mask = mode === 'mixed' ? `grids:${[...(view.actor?.grids ?? [])].sort().join(',')}` : mode;
+    const variant = `grant:${scope}:${mask}`;
+    const revision = this.revision();
+    const key = `${revision}:${variant}`;
+    let p = this.variants.get(key);
+    if (!p) {
+      const keep = view.grantFields(this.def);
+      const fields = keep ? this.def.fields.filter((f) => keep.has(f.name)) : this.def.fields;
+      p = this.open().then((f) => {
+        const features: GeoJSON.Feature[] = [];
+        for (const feat of f.features()) if (view.allows(this.def, feat.properties ?? {})) features.push(view.feature(this.def, feat));
+        return encodeFlatGeobuf(features, { layerName: this.def.id, fields, description: this.def.title });
+      });
+      this.variants.set(key, p);
+      p.catch(() => { if (this.variants.get(key) === p) this.variants.delete(key); });
+    } else {
+      // Cached bytes: count the rows (and personal records) sent without re-encoding.
+      const f = await this.open();
+      for (const feat of f.features()) if (view.allows(this.def, feat.properties ?? {})) view.props(this.def, feat.properties ?? {});
+    }
+    let h = 0;
+    for (let i = 0; i < variant.length; i++) h = Math.imul(h ^ variant.charCodeAt(i), 0x01000193) >>> 0;
+    return { bytes: await p, etag: `"${this.def.id}-r${revision}-g${h.toString(36)}"` };
   }
 
   /** The built file as read from disk. */

@@ -3,6 +3,13 @@
 //   {type:'hello', at}                                        on connect
 //   {type:'incident', op:'created'|'updated', incident, transition}
 //   {type:'responder', op:'position', id, lon, lat, at}
+//   {type:'layers', op:'changed', layer, revision, ids, bbox}                   a layer was edited (issue 8)
+//   {type:'access', op:'changed', at}                                           this user's sharing grants changed
+// Messages about a layer (layers changed, responder positions = the responders layer) go only to clients who
+// may see that layer (issue 10: layers/governance/access.ts with their sharing grants in force at the server's
+// clock, decided per message — so a revoked or expired grant stops them at once): with full access as they are;
+// under a grant a layer event carries no ids and no bbox (they could name rows outside the grant), and a responder
+// position goes only to a grant over the whole city (a position names no area to check against a grant's areas).
 //   {type:'subscribed', …} / {type:'telemetry', devices, alarms, at} / {type:'error', error}   telemetry (issue 7):
 //       after the client sends {type:'subscribe', bbox, layers?, kinds?}; see telemetry/live-telemetry.ts
 // A client that cannot keep up is closed rather than buffered without bound: each client may have at most
@@ -14,10 +21,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { incidentShown, PersonalView, transitionsShown } from './personal-data.ts';
+import { getLayer } from '../layers/catalog.ts';
+import type { GrantSource } from '../layers/governance/model.ts';
 import type { Actor, Incident, Transition } from '../layers/incidents/model.ts';
 import type { Alarm, DeviceState } from '../layers/telemetry/model.ts';
 import {
-  covers, MAX_FRAME_ALARMS, MAX_FRAME_DEVICES, MAX_PENDING_ALARMS, MAX_TELEMETRY_IN_FLIGHT, parseClientMessage, SubscribeError,
+  covers, layerOfKind, MAX_FRAME_ALARMS, MAX_FRAME_DEVICES, MAX_PENDING_ALARMS, MAX_TELEMETRY_IN_FLIGHT, parseClientMessage, SubscribeError,
   TELEMETRY_FRAME_MS, toFeedDevice, type FeedDevice, type TelemetryFrame, type TelemetrySubscription,
 } from './telemetry/live-telemetry.ts';
 
@@ -37,6 +46,8 @@ export type LiveMessage =
   | { type: 'responder'; op: 'position'; id: string; lon: number; lat: number; at: number }
   /** A layer was edited (issue 8): clients redraw tiles and data under `bbox` (revision busts their caches). */
   | { type: 'layers'; op: 'changed'; layer: string; revision: number; ids: string[]; bbox: [number, number, number, number] | null }
+  /** The user's sharing grants changed (approved, revoked, expired; issue 10): refetch GET /api/layers and reload graded layers. */
+  | { type: 'access'; op: 'changed'; at: number }
   | ({ type: 'subscribed'; at: number } & TelemetrySubscription)
   | { type: 'error'; error: { code: string; message: string } };
 
@@ -75,6 +86,8 @@ export class LiveHub {
   private changedAlarms = new Map<string, Alarm>();
   private snapshot: ((sub: TelemetrySubscription) => DeviceState[]) | null = null;
   private tstats = { frames: 0, devicesSent: 0, alarmsSent: 0, coalesced: 0, alarmsDropped: 0 };
+  private grants: GrantSource | null = null;
+  private clock: () => number = Date.now;
 
   constructor(private readonly log: (msg: string) => void = () => {}) {
     this.timer = setInterval(() => this.ping(), PING_MS);
@@ -114,10 +127,31 @@ export class LiveHub {
     return c;
   }
 
+  /** Where layer access finds sharing grants (the sharing service) and the server's clock (ServerOptions.clock). */
+  setAccess(grants: GrantSource | null, clock: () => number = Date.now): void {
+    this.grants = grants;
+    this.clock = clock;
+  }
+
   broadcast(msg: LiveMessage): void {
     if (this.clients.size === 0) return;
-    const text = JSON.stringify(msg);
-    for (const c of this.clients) this.sendTo(c, text);
+    const layer = msg.type === 'layers' ? msg.layer : msg.type === 'responder' ? 'responders' : null;
+    const def = layer === null ? undefined : getLayer(layer);
+    if (layer === null || !def) {
+      const text = JSON.stringify(msg);
+      for (const c of this.clients) this.sendTo(c, text);
+      return;
+    }
+    const now = this.clock();
+    let full: string | undefined, reduced: string | undefined;
+    for (const c of this.clients) {
+      const a = new PersonalView(c.actor, null, undefined, null, { grants: this.grants, now }).access(def);
+      if (a.kind === 'full') this.sendTo(c, full ??= JSON.stringify(msg));
+      else if (a.kind === 'grant') {
+        if (msg.type === 'layers') this.sendTo(c, reduced ??= JSON.stringify({ ...msg, ids: [], bbox: null } satisfies LiveMessage));
+        else if (a.grants.some((g) => g.areas === null)) this.sendTo(c, full ??= JSON.stringify(msg));
+      }
+    }
   }
 
   /** Closes the sockets opened with a session that ended, or by a user whose rights changed (4401: sign in again). */
@@ -133,7 +167,19 @@ export class LiveHub {
     return n;
   }
 
-  /** Only to clients signed in with one of `roles`: the wall's indicators and commands go where GET /api/indicators may. */
+  /**
+   * Tells these users' sockets that their grants changed (SharingService.onChange), so the client refetches
+   * /api/layers and drops or reloads graded layers. Filtering needs no redo: every layer message is judged
+   * against the grants in force when it is sent.
+   */
+  accessChanged(usernames: readonly string[]): void {
+    if (this.clients.size === 0 || usernames.length === 0) return;
+    const who = new Set(usernames);
+    const text = JSON.stringify({ type: 'access', op: 'changed', at: this.clock() } satisfies LiveMessage);
+    for (const c of this.clients) if (c.actor && who.has(c.actor.id)) this.sendTo(c, text);
+  }
+
+  /** Only to clients signed in with one of `roles`: the wall's indicators and commands go where GET /api/wall/summary may. */
   broadcastToRoles(roles: readonly string[], msg: { type: 'indicators' | 'wall' } & Record<string, unknown>): void {
     let text: string | undefined;
     for (const c of this.clients) if (c.actor && roles.includes(c.actor.role)) this.sendTo(c, text ??= JSON.stringify(msg));
@@ -189,7 +235,8 @@ export class LiveHub {
     c.sub = sub;
     this.sendTo(c, JSON.stringify({ type: 'subscribed', at: Date.now(), ...sub } satisfies LiveMessage));
     // The current state of everything the new extent covers goes first, so the map does not wait for reports.
-    for (const d of this.snapshot?.(sub) ?? []) if (covers(sub, d.kind, d.lon, d.lat)) c.pending.set(d.id, toFeedDevice(d));
+    const sees = this.kindFilter(c);
+    for (const d of this.snapshot?.(sub) ?? []) if (covers(sub, d.kind, d.lon, d.lat) && sees(d.kind)) c.pending.set(d.id, toFeedDevice(d));
   }
 
   /** Runs every TELEMETRY_FRAME_MS: routes the changes to the subscribers and sends each at most one frame. */
@@ -200,13 +247,14 @@ export class LiveHub {
     for (const c of this.clients) {
       const sub = c.sub;
       if (!sub || c.closed) continue;
+      const sees = this.kindFilter(c);
       for (const d of devices.values()) {
-        if (!covers(sub, d.kind, d.lon, d.lat)) continue;
+        if (!covers(sub, d.kind, d.lon, d.lat) || !sees(d.kind)) continue;
         if (c.pending.has(d.id)) { this.tstats.coalesced++; c.pending.delete(d.id); } // re-insert: oldest-pending first
         c.pending.set(d.id, d);
       }
       for (const a of alarms.values()) {
-        if (!covers(sub, a.kind, a.lon, a.lat)) continue;
+        if (!covers(sub, a.kind, a.lon, a.lat) || !sees(a.kind)) continue;
         c.pendingAlarms.delete(a.id);
         c.pendingAlarms.set(a.id, a);
         if (c.pendingAlarms.size > MAX_PENDING_ALARMS) {
@@ -216,6 +264,25 @@ export class LiveHub {
       }
       if ((c.pending.size || c.pendingAlarms.size) && c.telemetryInFlight < MAX_TELEMETRY_IN_FLIGHT) this.sendFrame(c);
     }
+  }
+
+  /**
+   * Which device kinds this client may get: each kind's layer (patrol units are the responders layer, graded core)
+   * by the client's layer access now; under a grant only one over the whole city (a device frame names no grid).
+   */
+  private kindFilter(c: Client): (kind: DeviceState['kind']) => boolean {
+    const view = new PersonalView(c.actor, null, undefined, null, { grants: this.grants, now: this.clock() });
+    const memo = new Map<string, boolean>();
+    return (kind) => {
+      let ok = memo.get(kind);
+      if (ok === undefined) {
+        const def = getLayer(layerOfKind(kind));
+        const a = def ? view.access(def) : null;
+        ok = !a || a.kind === 'full' || (a.kind === 'grant' && a.grants.some((g) => g.areas === null));
+        memo.set(kind, ok);
+      }
+      return ok;
+    };
   }
 
   telemetryStats(): LiveTelemetryStats {

@@ -66,16 +66,48 @@ export function conformance(q: URLSearchParams): OgcResult {
   return { type: JSON_TYPE, body: { conformsTo: CONFORMANCE } };
 }
 
-async function collection(base: string, layer: FeatureLayer): Promise<Record<string, unknown>> {
+/** Indices (file order) of the features the caller may see among `candidates` (all features when null);
+ *  null when they see every row (no filtering needed). A sharing grant's areas filter before paging and counting,
+ *  so numberMatched and the extent say nothing of the rows outside them. */
+async function visibleRows(layer: FeatureLayer, view: PersonalView, candidates: Uint32Array | null): Promise<Uint32Array | null> {
+  if (view.access(layer.def).kind === 'full') return null;
+  const f = await layer.open();
+  const out: number[] = [];
+  const n = candidates ? candidates.length : f.count;
+  for (let k = 0; k < n; k++) {
+    const i = candidates ? candidates[k] : k;
+    if (view.allows(layer.def, f.feature(i).properties ?? {})) out.push(i);
+  }
+  return Uint32Array.from(out);
+}
+
+async function collection(base: string, layer: FeatureLayer, view: PersonalView): Promise<Record<string, unknown>> {
   const f = await layer.open();
   const d = layer.def;
+  let bbox = f.bbox;
+  const rows = await visibleRows(layer, view, null);
+  if (rows) {
+    // The extent of what the caller may see, not of the layer.
+    const b = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const i of rows) {
+      const p = f.feature(i).geometry;
+      const walk = (c: unknown): void => {
+        if (Array.isArray(c) && typeof c[0] === 'number') {
+          b[0] = Math.min(b[0], c[0] as number); b[1] = Math.min(b[1], c[1] as number);
+          b[2] = Math.max(b[2], c[0] as number); b[3] = Math.max(b[3], c[1] as number);
+        } else if (Array.isArray(c)) for (const x of c) walk(x);
+      };
+      if (p && p.type !== 'GeometryCollection') walk(p.coordinates);
+    }
+    bbox = (b[0] <= b[2] ? b : [0, 0, 0, 0]) as typeof bbox;
+  }
   const self = `${base}/ogc/collections/${d.id}`;
   return {
     id: d.id,
     title: d.title,
     description: `${d.titleEn}. ${d.sourceNote}`,
     itemType: 'feature',
-    extent: { spatial: { bbox: [f.bbox], crs: CRS84 } },
+    extent: { spatial: { bbox: [bbox], crs: CRS84 } },
     crs: [CRS84],
     storageCrs: CRS84,
     links: [
@@ -86,12 +118,12 @@ async function collection(base: string, layer: FeatureLayer): Promise<Record<str
   };
 }
 
-/** The collections the caller's role may see (LayerDef.roles); others are not listed. */
+/** The collections the caller may see (role, grade, sharing grants: PersonalView.canSee); others are not listed. */
 export async function collections(base: string, layers: Map<string, FeatureLayer>, q: URLSearchParams, view: PersonalView = PersonalView.masked()): Promise<OgcResult> {
   checkFormat(q);
   checkParams(q, ['f']);
   const list = [];
-  for (const layer of layers.values()) if (view.canSee(layer.def)) list.push(await collection(base, layer));
+  for (const layer of layers.values()) if (view.canSee(layer.def)) list.push(await collection(base, layer, view));
   return {
     type: JSON_TYPE,
     body: { links: [{ href: `${base}/ogc/collections`, rel: 'self', type: JSON_TYPE }], collections: list },
@@ -106,10 +138,11 @@ export function findLayer(layers: Map<string, FeatureLayer>, id: string): Featur
   return layer;
 }
 
-export async function collectionDoc(base: string, layer: FeatureLayer, q: URLSearchParams): Promise<OgcResult> {
+export async function collectionDoc(base: string, layer: FeatureLayer, q: URLSearchParams, view: PersonalView = PersonalView.masked()): Promise<OgcResult> {
   checkFormat(q);
   checkParams(q, ['f']);
-  return { type: JSON_TYPE, body: await collection(base, layer) };
+  view.check(layer.def);
+  return { type: JSON_TYPE, body: await collection(base, layer, view) };
 }
 
 function withId(feature: GeoJSON.Feature): GeoJSON.Feature {
@@ -133,8 +166,10 @@ export async function items(base: string, layer: FeatureLayer, q: URLSearchParam
   const offset = parseOffset(q.get('offset'));
   // `datetime` is accepted and ignored: no layer has a temporal extent yet (/req/core/fc-time-response
   // applies only to features with a temporal geometry).
+  view.check(layer.def);
   const f = await layer.open();
-  const matched = bbox ? await layer.match(bbox) : null;
+  const bboxed = bbox ? await layer.match(bbox) : null;
+  const matched = (await visibleRows(layer, view, bboxed)) ?? bboxed;
   const total = matched ? matched.length : f.count;
   const end = Math.min(total, offset + limit);
   const features: GeoJSON.Feature[] = [];
@@ -170,8 +205,10 @@ export async function items(base: string, layer: FeatureLayer, q: URLSearchParam
 export async function item(base: string, layer: FeatureLayer, id: string, q: URLSearchParams, view: PersonalView = PersonalView.masked()): Promise<OgcResult> {
   checkFormat(q);
   checkParams(q, ['f']);
+  view.check(layer.def);
   const i = await layer.indexOf(id);
-  if (i === undefined) {
+  // A row outside the caller's grant is answered as absent: the same 404, so its existence does not leak.
+  if (i === undefined || !view.allows(layer.def, (await layer.open()).feature(i).properties ?? {})) {
     throw notFound('unknown_feature', `图层 ${layer.def.id} 中没有要素 ${id.slice(0, 100)}。No feature "${id.slice(0, 100)}" in ${layer.def.id}: list ids via /ogc/collections/${layer.def.id}/items.`);
   }
   const f = await layer.open();

@@ -1,36 +1,114 @@
-// One request's view of personal data: who asks (the signed-in actor), whether they gave a reason to unmask,
-// and what of it left the server in full — recorded once per request in the security audit. Every route
-// that answers with features of a layer with personal fields (layers/catalog.ts FieldDef.personal) passes
-// them through here: /ogc items, /data/{layer}.fgb, /api/lookup, /api/query (+ exports), /api/address/{code}.
+// One request's view of layer data: who asks (the signed-in actor), which layers they may see and which rows and
+// fields of them (issue 10: grades and sharing grants, layers/governance/access.ts), whether they gave a reason
+// to unmask, and what left the server — personal records in full recorded once per request in the security
+// audit, rows let out under a sharing grant recorded as the grant's use. Every route that answers with features
+// of a layer passes them through here: /ogc items, /data/{layer}.fgb, /api/lookup, /api/query (+ exports),
+// /api/address/{code}, the editing GETs, the live feed.
 import type { IncomingMessage } from 'node:http';
 import { getLayer, type LayerDef } from '../layers/catalog.ts';
 import {
-  canSeeLayer, checkUnmaskReason, decodeReasonHeader, hasPersonal, maskProperties, personalAccess,
+  checkUnmaskReason, decodeReasonHeader, hasPersonal, maskProperties, personalAccess,
   UNMASK_HEADER, type MaskActor, type MaskLevel,
 } from '../layers/security/masking.ts';
+import { areaCodeOf, layerAccess, rowAllowed, shownFields, type LayerAccess } from '../layers/governance/access.ts';
+import type { Grant } from '../layers/governance/model.ts';
 import type { Actor } from '../layers/incidents/model.ts';
 import { maybeActorOf } from './auth/request-actor.ts';
+import { accessContextOf, type AccessContext } from './auth/request-access.ts';
 import { ipOf, type SecurityAudit } from './auth/audit.ts';
 import { HttpError } from './http-errors.ts';
 import { maskName } from '../address-standards/links.ts';
 
-type Def = Pick<LayerDef, 'id' | 'fields'>;
+/** What an access decision needs of a layer (LayerDef satisfies it). */
+export type AccessDef = Pick<LayerDef, 'id' | 'title' | 'roles' | 'department'>;
+type Def = AccessDef & Pick<LayerDef, 'fields'>;
+
+/** Server-internal callers (no request, nobody asked over HTTP): no layer decision to make. */
+const UNCHECKED: LayerAccess = { kind: 'full', via: 'admin' };
 
 export class PersonalView {
   /** Personal records returned in full, per layer (or 'people' for 一标多实 residents). */
   private readonly full = new Map<string, number>();
+  /** Layer access decided once per layer per request. */
+  private readonly decided = new Map<string, LayerAccess>();
+  private grantsInForce?: readonly Grant[];
+  /** Rows let out under each grant (GrantUse.rows), recorded by done(). */
+  private readonly used = new Map<string, { grant: Grant; rows: number }>();
 
   constructor(
-    readonly actor: (MaskActor & Partial<Pick<Actor, 'name'>>) | null,
+    readonly actor: (MaskActor & Partial<Pick<Actor, 'name' | 'department'>>) | null,
     /** The accepted unmask reason, or null. */
     readonly reason: string | null,
     private readonly audit?: SecurityAudit,
     private readonly ip: string | null = null,
+    /** The grants and the instant access is judged with (the gate's, for a request); 'unchecked' for server-internal callers. */
+    private readonly sharing: AccessContext | 'unchecked' = { grants: null, now: Date.now() },
   ) {}
 
-  /** A view that masks everything and records nothing (callers without a request, e.g. benchmarks). */
+  /** A view that masks everything and records nothing, for callers without a request (benchmarks, warm-up):
+   *  it makes no layer access decision, because nobody asked over HTTP. */
   static masked(): PersonalView {
-    return new PersonalView(null, null);
+    return new PersonalView(null, null, undefined, null, 'unchecked');
+  }
+
+  /** The instant access is judged at (ms). */
+  get now(): number {
+    return this.sharing === 'unchecked' ? Date.now() : this.sharing.now;
+  }
+
+  /** Whether and how the caller may see the layer: its grade, their role and department, their grants in force. */
+  access(def: AccessDef): LayerAccess {
+    if (this.sharing === 'unchecked' || this.actor?.role === 'system') return UNCHECKED;
+    let a = this.decided.get(def.id);
+    if (!a) {
+      const sharing = this.sharing;
+      this.grantsInForce ??= this.actor && sharing.grants ? sharing.grants.activeGrants(this.actor.id, sharing.now) : [];
+      a = layerAccess(this.actor, def, this.grantsInForce, sharing.now);
+      this.decided.set(def.id, a);
+    }
+    return a;
+  }
+
+  /** The 403 for a layer the caller may not see (its code: layer_forbidden or grant_required), or null. */
+  refusal(def: AccessDef): HttpError | null {
+    const a = this.access(def);
+    return a.kind === 'none' ? new HttpError(403, a.code, a.message) : null;
+  }
+
+  /** Throws the 403 for a layer the caller may not see. */
+  check(def: AccessDef): void {
+    const e = this.refusal(def);
+    if (e) throw e;
+  }
+
+  /** Whether this feature of the layer may go out at all (a grant's areas; fail closed without an area code). */
+  allows(def: AccessDef, props: Record<string, unknown>): boolean {
+    return rowAllowed(this.access(def), def, props);
+  }
+
+  /** allows() for a layer by id (unknown ids pass: they are not catalog layers). */
+  allowsOf(layer: string, props: Record<string, unknown>): boolean {
+    const def = getLayer(layer);
+    return def ? this.allows(def, props) : true;
+  }
+
+  /**
+   * The fields a grant holder may see of the layer (`id` + the union of their grants' fields; null = all):
+   * the schema of files and columns made for them. `every` = the fields every grant shows (what they may filter
+   * on without learning hidden values from counts). null for full access.
+   */
+  grantFields(def: Def, every = false): Set<string> | null {
+    const a = this.access(def);
+    if (a.kind !== 'grant') return a.kind === 'full' ? null : new Set(['id']);
+    const lists = a.grants.map((g) => g.fields);
+    if (!every && lists.some((l) => l === null)) return null;
+    const named = lists.filter((l): l is string[] => l !== null);
+    if (every && named.length === 0) return null;
+    const out = new Set<string>(['id']);
+    if (every) {
+      for (const f of def.fields) if (named.every((l) => l.includes(f.name))) out.add(f.name);
+    } else for (const l of named) for (const f of l) out.add(f);
+    return out;
   }
 
   level(def: Pick<LayerDef, 'id'>, props: Record<string, unknown>): MaskLevel {
@@ -43,20 +121,42 @@ export class PersonalView {
     return this.actor?.role === 'grid_manager' && this.actor.grids?.length ? 'mixed' : 'masked';
   }
 
-  canSee(def: Pick<LayerDef, 'roles'>): boolean {
-    return canSeeLayer(this.actor, def);
+  canSee(def: AccessDef): boolean {
+    return this.access(def).kind !== 'none';
   }
 
-  /** The properties as this caller may see them; counts what went out in full. */
+  /**
+   * The properties as this caller may see them: a grant's fields first (shownFields), then masking; counts what
+   * went out in full and the rows each grant let out. A row the caller may not see comes back empty (routes
+   * filter with allows() first; this is the last line, so a forgotten filter leaks nothing).
+   */
   props(def: Def, props: Record<string, unknown>): Record<string, unknown> {
-    if (!hasPersonal(def)) return props;
+    const access = this.access(def);
+    let p = props;
+    if (access.kind !== 'full') {
+      const shown = shownFields(access, def, props);
+      if (!shown) return {};
+      if (access.kind === 'grant') this.countUse(access.grants, def, props);
+      p = shown;
+    }
+    if (!hasPersonal(def)) return p;
     const level = this.level(def, props);
-    if (level === 'full') this.count(def.id, 1);
-    return maskProperties(def, props, level);
+    if (level === 'full' && def.fields.some((f) => f.personal && f.name in p)) this.count(def.id, 1);
+    return maskProperties(def, p, level);
+  }
+
+  private countUse(grants: readonly Grant[], def: Pick<LayerDef, 'id'>, props: Record<string, unknown>): void {
+    const code = areaCodeOf(def, props);
+    for (const g of grants) {
+      if (g.areas !== null && (code === null || !g.areas.some((a) => code.startsWith(a)))) continue;
+      const u = this.used.get(g.id);
+      if (u) u.rows++;
+      else this.used.set(g.id, { grant: g, rows: 1 });
+    }
   }
 
   feature<F extends { properties: Record<string, unknown> | null }>(def: Def, f: F): F {
-    if (!f.properties || !hasPersonal(def)) return f;
+    if (!f.properties || (!hasPersonal(def) && this.access(def).kind === 'full')) return f;
     const p = this.props(def, f.properties);
     return p === f.properties ? f : { ...f, properties: p };
   }
@@ -72,8 +172,15 @@ export class PersonalView {
     if (n > 0) this.full.set(what, (this.full.get(what) ?? 0) + n);
   }
 
-  /** Writes one audit event when anything personal went out in full; `target` names what was asked (the path). */
+  /** Records the rows each grant let out (GrantUse) and writes one audit event when anything personal went
+   *  out in full; `target` names what was asked (the path). */
   done(target: string): void {
+    if (this.used.size && this.sharing !== 'unchecked' && this.sharing.grants) {
+      for (const { grant, rows } of this.used.values()) {
+        this.sharing.grants.recordUse({ grantId: grant.id, layer: grant.layer, grantee: grant.grantee, at: this.sharing.now, route: target.slice(0, 300), rows });
+      }
+    }
+    this.used.clear();
     if (!this.audit || this.full.size === 0) return;
     this.audit.record({
       action: this.reason !== null ? 'unmask' : 'view_personal',
@@ -101,12 +208,7 @@ export function personalView(req: IncomingMessage, audit?: SecurityAudit): Perso
     });
     throw new HttpError(check.status, check.code, check.message);
   }
-  return new PersonalView(actor, check.reason, audit, ipOf(req));
-}
-
-/** 403 for a layer the caller's role may not see (LayerDef.roles). */
-export function layerForbidden(def: Pick<LayerDef, 'id' | 'title'>, role: string | undefined): HttpError {
-  return new HttpError(403, 'layer_forbidden', `角色 ${role ?? '未登录'} 无权查看图层「${def.title}」（${def.id}）。Role ${role ?? 'anonymous'} may not see layer ${def.id}.`);
+  return new PersonalView(actor, check.reason, audit, ipOf(req), accessContextOf(req) ?? { grants: null, now: Date.now() });
 }
 
 type Named = { name?: string } | null | undefined;

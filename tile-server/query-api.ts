@@ -13,7 +13,7 @@ import { compileFilters, QueryInputError } from '../layers/query/filters.ts';
 import { clusters, kernelDensity } from '../layers/query/hotspot.ts';
 import {
   MAX_DISTANCE_M, MAX_EXPORT_LIMIT, MAX_QUERY_LIMIT, PREDICATES,
-  type AttributeFilter, type FeatureHit, type Predicate, type TimeFilter,
+  type AttributeFilter, type FeatureHit, type LayerQueryResult, type Predicate, type QuerySpec, type TimeFilter,
 } from '../layers/query/types.ts';
 import { validateGeometry } from '../layers/query/validate.ts';
 import { coversPoint } from '../address-standards/links.ts';
@@ -27,7 +27,7 @@ import { HttpError, badRequest, notFound, sendJson } from './http-errors.ts';
 import { readBody } from './request-body.ts';
 import { parseBbox } from './params.ts';
 import type { SecurityAudit } from './auth/audit.ts';
-import { layerForbidden, personalView, PersonalView } from './personal-data.ts';
+import { personalView, PersonalView } from './personal-data.ts';
 
 export const QUERY_PATH = '/api/query';
 export const QUERY_ROUTES = ['lookup', 'query', 'hotspots'] as const;
@@ -315,10 +315,30 @@ const shown = (hit: FeatureHit, layer: string, view: PersonalView): FeatureHit =
   return p === hit.properties ? hit : { ...hit, properties: p };
 };
 
-/** 403 unless the caller's role may see the layer (LayerDef.roles): queries must not reach past the catalog's rights. */
+/** 403 unless the caller may see the layer (role, grade, sharing grants: layers/governance/access.ts). */
 function assertVisible(view: PersonalView, layer: string): void {
   const def = getLayer(layer);
-  if (def && !view.canSee(def)) throw layerForbidden(def, view.actor?.role);
+  if (def) view.check(def);
+}
+
+/**
+ * A sharing grant shows some fields: filtering on any other (or on the time field when it is withheld) would
+ * tell its values through the counts, so it is refused — only the fields every grant of the caller shows.
+ */
+function assertFilterable(view: PersonalView, def: LayerDef, where: AttributeFilter[] | undefined, time: TimeFilter | undefined): void {
+  const ok = view.grantFields(def, true);
+  if (!ok) return;
+  const names = [...(where ?? []).map((f) => String(f.field)), ...(def.time && time ? [def.time] : [])];
+  const bad = names.find((n) => !ok.has(n));
+  if (bad !== undefined) {
+    throw new HttpError(403, 'field_not_granted', `共享授权未包含图层「${def.title}」的字段 ${bad.slice(0, 40)}，不能按它筛选（可用：${[...ok].join('、')}）。Your sharing grant on ${def.id} does not include field ${bad.slice(0, 40)}: you cannot filter on it (allowed: ${[...ok].join(', ')}).`);
+  }
+}
+
+/** A layer def whose fields are the ones the caller's grants show (export schemas and CSV columns). */
+function shownDef(view: PersonalView, def: LayerDef): LayerDef {
+  const keep = view.grantFields(def);
+  return keep ? { ...def, fields: def.fields.filter((f) => keep.has(f.name)) } : def;
 }
 
 export class QueryApi {
@@ -345,7 +365,10 @@ export class QueryApi {
         await this.lookup(res, q, head, view);
         return view.done(`GET /api/lookup?${query.slice(0, 300)}`);
       }
-      if (s[1] === 'hotspots') return await this.hotspots(res, q, head, view);
+      if (s[1] === 'hotspots') {
+        await this.hotspots(res, q, head, view);
+        return view.done(`GET /api/hotspots?${query.slice(0, 300)}`);
+      }
       throw notFound('not_found', '没有这个接口。No such route.');
     } catch (err) {
       if (err instanceof GeometryHttpError) return sendGeometryError(res, err, head);
@@ -356,6 +379,24 @@ export class QueryApi {
 
   private layers(): string[] {
     return this.store.layers();
+  }
+
+  /**
+   * store.query as the caller may see it: for a layer they see under a sharing grant, every match is read and
+   * the rows outside the grants' areas dropped before counting and paging (so `count` does not leak them).
+   * Graded layers are small (hundreds of rows); full access goes straight to the store.
+   */
+  private async run(spec: QuerySpec, view: PersonalView): Promise<LayerQueryResult> {
+    const def = getLayer(spec.layer);
+    if (!def || view.access(def).kind === 'full') return this.store.query(spec);
+    const all: FeatureHit[] = [];
+    for (let offset = 0; ; offset += MAX_QUERY_LIMIT) {
+      const r = await this.store.query({ ...spec, limit: MAX_QUERY_LIMIT, offset });
+      for (const h of r.features) if (view.allows(def, h.properties)) all.push(h);
+      if (r.features.length === 0 || offset + r.features.length >= r.count) break;
+    }
+    const off = spec.offset ?? 0;
+    return { layer: spec.layer, count: all.length, features: all.slice(off, off + spec.limit) };
   }
 
   // ---------------------------------------------------------------- lookup
@@ -383,7 +424,9 @@ export class QueryApi {
       if (!layer || !known.includes(layer)) throw unknownLayer(layer ?? '', known);
       if (!id || id.length > 256) throw badRequest('bad_id', '缺少 id 或 id 过长（最长 256 字符）。Missing or over-long id (≤ 256 characters).');
       assertVisible(view, layer);
-      const hit = await this.store.getFeature(layer, id);
+      const found = await this.store.getFeature(layer, id);
+      // Outside the caller's grant: the same 404 as an absent feature.
+      const hit = found && view.allowsOf(layer, found.properties) ? found : null;
       if (!hit) throw notFound('not_found', `图层 ${layer} 中没有要素 ${id.slice(0, 64)}。No feature "${id.slice(0, 64)}" in layer ${layer}.`);
       const p = pointOnGeometry(hit.geometry);
       if (!p) throw notFound('not_found', `要素 ${id.slice(0, 64)} 没有几何。Feature "${id.slice(0, 64)}" has no geometry.`);
@@ -521,9 +564,11 @@ export class QueryApi {
     const r = parseQueryBody(value, known);
     for (const l of r.layers) assertVisible(view, l);
     if (r.feature) assertVisible(view, r.feature.layer);
+    for (const l of r.layers) assertFilterable(view, getLayer(l)!, r.where[l], r.time);
     let shape: GeoJSON.Geometry;
     if (r.feature) {
-      const hit = await this.store.getFeature(r.feature.layer, r.feature.id);
+      const found = await this.store.getFeature(r.feature.layer, r.feature.id);
+      const hit = found && view.allowsOf(r.feature.layer, found.properties) ? found : null;
       if (!hit) throw notFound('not_found', `图层 ${r.feature.layer} 中没有要素 ${r.feature.id.slice(0, 64)}。No feature "${r.feature.id.slice(0, 64)}" in layer ${r.feature.layer}.`);
       shape = hit.geometry;
     } else shape = r.geometry!;
@@ -540,7 +585,7 @@ export class QueryApi {
       const layers: { layer: string; count: number; returned: number }[] = [];
       const features: GeoJSON.Feature[] = [];
       for (const { layer, def, plan } of plans) {
-        const out = await this.store.query(spec(layer, def, plan, remaining, 0));
+        const out = await this.run(spec(layer, def, plan, remaining, 0), view);
         remaining -= out.features.length;
         layers.push({ layer, count: out.count, returned: out.features.length });
         for (const h of out.features) features.push(hitToFeature(shown(h, layer, view)));
@@ -557,12 +602,12 @@ export class QueryApi {
       const { layer, def, plan } = plans[0];
       const hits: FeatureHit[] = [];
       for (let offset = 0; hits.length < r.limit;) {
-        const out = await this.store.query(spec(layer, def, plan, Math.min(EXPORT_PAGE, r.limit - hits.length), offset));
+        const out = await this.run(spec(layer, def, plan, Math.min(EXPORT_PAGE, r.limit - hits.length), offset), view);
         for (const h of out.features) hits.push(shown(h, layer, view));
         offset += out.features.length;
         if (out.features.length === 0 || offset >= out.count) break;
       }
-      const bytes = encodeFgbExport(layer, def.fields, hits);
+      const bytes = encodeFgbExport(layer, shownDef(view, def).fields, hits);
       res.writeHead(200, {
         'Content-Type': CONTENT_TYPES.fgb, 'Content-Length': bytes.byteLength, 'Content-Disposition': attachment(name, 'fgb'),
         'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Content-Disposition',
@@ -573,19 +618,19 @@ export class QueryApi {
 
     // CSV / GeoJSON: stream page by page; the headers go out with the first page, so an error before
     // then is still a JSON error, and one after it ends the connection (the client sees a truncated file).
-    const first = await this.store.query(spec(plans[0].layer, plans[0].def, plans[0].plan, Math.min(EXPORT_PAGE, r.limit), 0));
+    const first = await this.run(spec(plans[0].layer, plans[0].def, plans[0].plan, Math.min(EXPORT_PAGE, r.limit), 0), view);
     res.writeHead(200, {
       'Content-Type': CONTENT_TYPES[r.format], 'Content-Disposition': attachment(name, r.format),
       'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Content-Disposition',
     });
     const csv = r.format === 'csv';
-    const columns = csv ? csvColumns(plans.map((p) => p.def)) : [];
+    const columns = csv ? csvColumns(plans.map((p) => shownDef(view, p.def))) : [];
     await write(res, csv ? UTF8_BOM + csvRow(columns) : GEOJSON_HEAD);
     let written = 0;
     for (let i = 0; i < plans.length && written < r.limit; i++) {
       const { layer, def, plan } = plans[i];
       for (let offset = 0; written < r.limit;) {
-        const out = i === 0 && offset === 0 ? first : await this.store.query(spec(layer, def, plan, Math.min(EXPORT_PAGE, r.limit - written), offset));
+        const out = i === 0 && offset === 0 ? first : await this.run(spec(layer, def, plan, Math.min(EXPORT_PAGE, r.limit - written), offset), view);
         let chunk = '';
         for (const h of out.features) {
           const v = shown(h, layer, view);
@@ -649,7 +694,21 @@ export class QueryApi {
     }
     const [w, s, e, n] = bbox;
     const area: GeoJSON.Polygon = { type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] };
-    const pts = await this.store.points({ layer, geometry: area, where: where.length ? where : undefined, time: window });
+    assertFilterable(view, def, where, window);
+    let pts = await this.store.points({ layer, geometry: area, where: where.length ? where : undefined, time: window });
+    if (view.access(def).kind !== 'full') {
+      // Under a sharing grant: only the points inside its areas count.
+      const rows = (await this.run({ layer, geometry: area, predicate: 'intersects', where: where.length ? where : undefined, time: window, limit: MAX_EXPORT_LIMIT }, view)).features;
+      for (const r of rows) view.props(def, r.properties); // counted as the grant's use
+      const ids = new Set(rows.map((r) => r.id));
+      const keep: number[] = [];
+      pts.ids.forEach((id, i) => { if (ids.has(id)) keep.push(i); });
+      pts = {
+        ids: keep.map((i) => pts.ids[i]),
+        times: Float64Array.from(keep, (i) => pts.times[i]),
+        coords: Float64Array.from(keep.flatMap((i) => [pts.coords[2 * i], pts.coords[2 * i + 1]])),
+      };
+    }
     const grid = kernelDensity(pts.coords, { cellM: cell, bandwidthM: bandwidth, bbox });
     const cl = clusters(pts.coords, { epsM: eps, minPts })
       .sort((a, b) => b.count - a.count || a.id - b.id)
@@ -657,7 +716,8 @@ export class QueryApi {
     const values = new Array<number>(grid.values.length);
     for (let i = 0; i < values.length; i++) { const v = grid.values[i]; values[i] = v === 0 ? 0 : Number(v.toPrecision(4)); }
     json(res, {
-      layer, window: window ?? null, extent, count: pts.ids.length,
+      // The layer's time extent counts every row: not said to a caller who sees some rows only.
+      layer, window: window ?? null, extent: view.access(def).kind === 'full' ? extent : null, count: pts.ids.length,
       params: { cell, bandwidth, eps, minPts, bbox, category: where.length ? where[0].value : null },
       grid: { west: grid.west, south: grid.south, east: grid.east, north: grid.north, cols: grid.cols, rows: grid.rows, cellM: grid.cellM, max: grid.max, values },
       clusters: cl, store: this.store.kind,

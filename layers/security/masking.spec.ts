@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getLayer, LAYERS } from '../catalog.ts';
 import {
-  canSeeLayer, checkUnmaskReason, decodeReasonHeader, gridOf, hasPersonal, keepMaskedUnchanged, maskKind, maskProperties, personalAccess, type MaskActor,
+  checkUnmaskReason, decodeReasonHeader, gridOf, hasPersonal, keepMaskedUnchanged, maskKind, maskProperties, personalAccess, type MaskActor,
 } from './masking.ts';
 
 const grids = getLayer('grids')!;
@@ -93,14 +93,7 @@ describe('checkUnmaskReason', () => {
   });
 });
 
-describe('canSeeLayer', () => {
-  it('follows LayerDef.roles', () => {
-    expect(canSeeLayer(as('analyst'), responders)).toBe(false);
-    expect(canSeeLayer(as('operator'), responders)).toBe(true);
-    expect(canSeeLayer(null, towns)).toBe(true);
-    expect(canSeeLayer(null, grids)).toBe(false);
-  });
-});
+// Who may see a layer at all (LayerDef.roles, grade, sharing grants) is layers/governance/access.ts (issue 10).
 
 describe('keepMaskedUnchanged', () => {
   it('keeps the stored value when the masked form comes back, takes real changes', () => {

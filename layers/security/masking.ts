@@ -8,7 +8,7 @@
 // `X-OneMap-Unmask-Reason: <5–200 chars>`; the server answers in full and records who, why and what in the
 // security audit. Masking formats follow the usual practice of GB/T 35273-2020 §6.2 (去标识化): keep the
 // surname, the phone's prefix and last four digits, the ID number's region and check characters.
-import type { FieldDef, LayerDef, Role } from '../catalog.ts';
+import type { FieldDef, LayerDef } from '../catalog.ts';
 import type { Actor } from '../incidents/model.ts';
 import { maskIdNumber, maskName, maskPhone } from '../../address-standards/links.ts';
 
@@ -115,13 +115,6 @@ export function maskProperties(def: Pick<LayerDef, 'fields'>, props: Record<stri
     out[f.name] = maskValue(maskKind(f), props[f.name]);
   }
   return out ?? props;
-}
-
-/** Roles the catalog lets see a layer; `system` sees all. */
-export function canSeeLayer(actor: MaskActor | null | undefined, def: Pick<LayerDef, 'roles'>): boolean {
-  if (!actor) return def.roles.includes('public');
-  if (actor.role === 'system') return true;
-  return def.roles.includes(actor.role as Role);
 }
 
 /**

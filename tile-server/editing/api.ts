@@ -1,5 +1,5 @@
 // The layer-editing HTTP API (issue 8). Segments as router.ts passes them (s[0] = 'api', s[1] = 'layers' | 'audit'):
-//   GET    /api/layers                                          → { layers: [{ id, title, geometry, editable, fields, revision }] }
+//   GET    /api/layers                                          → { layers: [{ id, title, geometry, editable, fields, revision, grade, access }] }
 //   GET    /api/layers/{layer}/features/{id}                    → { feature, version }
 //   POST   /api/layers/{layer}/features          {feature, comment?}        → 201 { feature, version, issues }
 //   PUT    /api/layers/{layer}/features/{id}     {feature, version, comment?} → 200 | 409 | 422
@@ -13,6 +13,7 @@
 // The actor is the signed-in user (actorOf: the router gate resolved the session; issue 9).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getLayer, LAYERS } from '../../layers/catalog.ts';
+import { governanceOf } from '../../layers/governance/grades.ts';
 import { keepMaskedUnchanged } from '../../layers/security/masking.ts';
 import { personalView, type PersonalView } from '../personal-data.ts';
 import { badRequest, HttpError, notFound, sendError } from '../http-errors.ts';
@@ -77,11 +78,15 @@ export class EditApi {
     if (s.length === 2) {
       only(method, 'GET');
       const revision = svc.revision();
+      // Every layer with its grade and what the caller may do with it (issue 10): 'full', 'grant' (an approved
+      // sharing request: some rows and fields) or 'none' (the catalog offers a request). Metadata is not data.
+      const view = personalView(req);
       return send(res, 200, {
         layers: LAYERS.map((l) => ({
           id: l.id, title: l.title, titleEn: l.titleEn, geometry: l.geometry, editable: l.edit?.roles ?? [],
           gridScoped: !!l.edit?.gridScoped, withinGrid: !!l.edit?.withinGrid, partitionOf: l.edit?.partitionOf ?? null,
           fields: l.fields.map((f) => ({ name: f.name, type: f.type, title: f.title })), revision,
+          grade: governanceOf(l).grade, access: view.access(l).kind,
         })),
         revision,
       }, head);
@@ -127,7 +132,11 @@ export class EditApi {
         only(method, 'GET');
         // Personal fields (grid managers' names and phones) masked by role, as everywhere (tile-server/personal-data.ts).
         const view = personalView(req);
-        const items = (await svc.history(layer, id)).map((it) => (it.feature ? { ...it, feature: shown(view, layer, it.feature) } : it));
+        // Under a sharing grant: only a feature the grant covers now, and each version's fields as the grant shows
+        // them (a version outside its areas keeps its row but not its feature).
+        if (!(await visible(view, layer, id, svc))) throw unknownFeature(layer, id);
+        const items = (await svc.history(layer, id)).map((it) => (it.feature ? { ...it, feature: visibleVersion(view, layer, it.feature) } : it));
+        view.done(`GET /api/layers/${layer}/features/${id}/history`);
         return send(res, 200, { items }, head);
       }
       if (s[5] === 'restore') {
@@ -143,9 +152,14 @@ export class EditApi {
     }
     if (method === 'GET') {
       const view = personalView(req);
-      const out = await svc.get(layer, id);
-      if (!out) throw new EditError(404, 'unknown_feature', `图层 ${layer} 没有要素 ${id}（或已删除）。Layer ${layer} has no feature ${id} (or it was deleted).`, { id });
-      return send(res, 200, { ...out, feature: shown(view, layer, out.feature) }, head, { ETag: `"${out.version}"` });
+      const got = await svc.get(layer, id);
+      const def = getLayer(layer);
+      // Outside the caller's sharing grant: the same 404 as an absent feature.
+      const out = got && (!def || view.allows(def, got.feature.properties)) ? got : null;
+      if (!out) throw unknownFeature(layer, id);
+      const feature = shown(view, layer, out.feature);
+      view.done(`GET /api/layers/${layer}/features/${id}`);
+      return send(res, 200, { ...out, feature }, head, { ETag: `"${out.version}"` });
     }
     if (method === 'PUT') {
       const actor = actorOf(req);
@@ -170,6 +184,25 @@ export class EditApi {
     }
     throw methodNotAllowed('GET, PUT, DELETE');
   }
+}
+
+function unknownFeature(layer: string, id: string): EditError {
+  return new EditError(404, 'unknown_feature', `图层 ${layer} 没有要素 ${id}（或已删除）。Layer ${layer} has no feature ${id} (or it was deleted).`, { id });
+}
+
+/** Whether the feature (as it is now) is one the caller may see: always under full access; else inside a grant. */
+async function visible(view: PersonalView, layer: string, id: string, svc: EditService): Promise<boolean> {
+  const def = getLayer(layer);
+  if (!def || view.access(def).kind === 'full') return true;
+  const now = await svc.get(layer, id);
+  return !!now && view.allows(def, now.feature.properties);
+}
+
+/** A past version as the caller may see it: null when it lay outside their grant's areas. */
+function visibleVersion<F extends { properties: Record<string, unknown> }>(view: PersonalView, layer: string, f: F): F | null {
+  const def = getLayer(layer);
+  if (def && !view.allows(def, f.properties)) return null;
+  return shown(view, layer, f);
 }
 
 /** The feature with its personal fields as the caller may see them. */

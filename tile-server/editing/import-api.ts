@@ -20,6 +20,8 @@ import { ZipError } from '../formats/zip.ts';
 import { HttpError, badRequest, sendError } from '../http-errors.ts';
 import { readBody } from '../request-body.ts';
 import { actorOf } from '../auth/request-actor.ts';
+import { getLayer } from '../../layers/catalog.ts';
+import { personalView } from '../personal-data.ts';
 
 export type { ImportPreview } from '../../layers/import/types.ts';
 
@@ -125,6 +127,16 @@ export class ImportApi {
       }
     }
     const actor: Actor = actorOf(req);
+    // A graded layer is written only by those who see all of it (issue 10): a preview compares with its rows.
+    const def = getLayer(layer);
+    if (def) {
+      const access = personalView(req).access(def);
+      if (access.kind !== 'full') {
+        req.resume();
+        throw access.kind === 'none' ? new HttpError(403, access.code, access.message)
+          : new HttpError(403, 'grant_read_only', `共享授权只用于查看：图层「${def.title}」只能由数据所有部门（或管理员）导入。A sharing grant is for reading: only the owner department (or an admin) imports into ${def.id}.`);
+      }
+    }
     const bytes = await readUpload(req, MAX_IMPORT_BYTES);
     if (bytes.length === 0) throw badRequest('empty_body', '请求正文为空：请把文件作为正文上传。The body is empty: send the file as the request body.');
     const source = readImportFile(bytes, q.get('filename') ?? '', { encoding });

@@ -10,6 +10,8 @@
 //   GEOSERVER_FORMAT    gpkg (default) or shp, for the upload
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getLayer } from '../../layers/catalog.ts';
+import { GRADE_INFO } from '../../layers/governance/model.ts';
+import { governanceOf } from '../../layers/governance/grades.ts';
 import { HttpError, badRequest, sendError } from '../http-errors.ts';
 import { readJson as readJsonBody } from '../request-body.ts';
 import { actorOf } from '../auth/request-actor.ts';
@@ -52,11 +54,16 @@ export class PublishApi {
       if (!(PUBLISH_ROLES as readonly string[]).includes(actor.role)) {
         throw new HttpError(403, 'publish_forbidden', `只有规划人员或管理员可以发布图层（当前角色 ${actor.role}）。Only planners and admins may publish layers (you are ${actor.role}).`);
       }
-      const cfg = this.config();
       const body = await readJson(req);
       const layer = body.layer;
       const def = typeof layer === 'string' ? getLayer(layer) : undefined;
       if (!def) throw badRequest('unknown_layer', `未知图层「${String(layer).slice(0, 40)}」；图层标识见 GET /api/layers，如 grids。Unknown layer; use an id from GET /api/layers, e.g. grids.`);
+      // Sensitive and core data are shared only through approved requests, which a GeoServer layer would bypass (issue 10).
+      const grade = governanceOf(def).grade;
+      if (grade === 'sensitive' || grade === 'core') {
+        throw new HttpError(409, 'graded_layer', `图层「${def.title}」为${GRADE_INFO[grade].title}数据，不能发布到 GeoServer：它只经数据共享审批后按授权范围提供。Layer ${def.id} is graded ${grade}: it is not published; it is shared only through approved requests.`);
+      }
+      const cfg = this.config();
       if (this.running.has(def.id)) {
         throw new HttpError(409, 'publish_in_progress', `图层 ${def.title} 正在发布，请稍候再试。Layer ${def.id} is being published already; try again when it finishes.`);
       }

@@ -13,6 +13,8 @@ import { parseBbox, parseOffset } from '../params.ts';
 import { parseSince } from '../incidents/api.ts';
 import { DEVICE_KINDS, type DeviceKind, type DeviceState, type DeviceStatus, type Rule } from '../../layers/telemetry/model.ts';
 import type { TelemetryEngine } from './engine.ts';
+import { getLayer } from '../../layers/catalog.ts';
+import { personalView, type PersonalView } from '../personal-data.ts';
 import { RuleError } from './rules.ts';
 
 export const TELEMETRY_ROUTES = ['devices', 'alarms', 'device-health', 'rules', 'telemetry'] as const;
@@ -115,36 +117,43 @@ export class TelemetryApi {
       return json(res, { rules: e.rules() }, head);
     }
     if (put) { req.resume(); throw methodNotAllowed(`/${s.join('/').slice(0, 60)}`, 'GET, HEAD'); }
-    if (s[1] === 'devices' && s.length === 2) return this.list(res, q, head);
-    if (s[1] === 'devices' && s.length === 3) return this.one(res, s[2], q, head);
-    if (s[1] === 'alarms' && s.length === 2) return json(res, { items: e.alarms(parseAlarmQuery(q)) }, head);
+    // Devices are features of catalog layers (patrol units: the responders layer, graded core): a caller sees the
+    // devices of the layers they may see, names as those layers' fields show them (issue 10, personal-data.ts).
+    const view = personalView(req);
+    const seen = (id: string) => { const d = e.device(id); return !d || deviceVisible(view, d); };
+    if (s[1] === 'devices' && s.length === 2) return this.list(res, q, head, view);
+    if (s[1] === 'devices' && s.length === 3) return this.one(res, s[2], q, head, view);
+    if (s[1] === 'alarms' && s.length === 2) return json(res, { items: e.alarms(parseAlarmQuery(q)).filter((a) => seen(a.deviceId)) }, head);
     if (s[1] === 'device-health' && s.length === 2) {
       onlyParams(q, []);
-      return json(res, e.health(this.d.clock()), head);
+      const h = e.health(this.d.clock());
+      const named = <T extends { id: string; name: string }>(x: T): T => { const d = e.device(x.id); return d ? { ...x, name: deviceShown(view, d).name } : x; };
+      return json(res, { ...h, offline: h.offline.filter((x) => seen(x.id)).map(named), subhealth: h.subhealth.filter((x) => seen(x.id)).map(named) }, head);
     }
     if (s[1] === 'telemetry' && s.length === 3 && s[2] === 'stats') return json(res, this.d.stats(), head);
     throw noRoute();
   }
 
-  private list(res: ServerResponse, q: URLSearchParams, head: boolean): void {
+  private list(res: ServerResponse, q: URLSearchParams, head: boolean, view: PersonalView): void {
     const f = parseDeviceQuery(q);
-    const all = this.d.engine.devices({ bbox: f.bbox, kind: f.kind, status: f.status });
+    const all = this.d.engine.devices({ bbox: f.bbox, kind: f.kind, status: f.status }).filter((d) => deviceVisible(view, d));
     // Thresholds are per kind in practice; computed once per kind, not per device (21k devices).
     const byKind = new Map<DeviceKind, AppliedThreshold[]>();
     const items = all.slice(f.offset, f.offset + f.limit).map((d) => {
       let t = byKind.get(d.kind);
       if (!t) byKind.set(d.kind, (t = thresholdsOf(this.d.engine.rulesFor(d.id))));
-      return { ...deviceOut(d), thresholds: t };
+      return { ...deviceOut(deviceShown(view, d)), thresholds: t };
     });
     json(res, { total: all.length, limit: f.limit, offset: f.offset, items }, head);
   }
 
-  private async one(res: ServerResponse, id: string, q: URLSearchParams, head: boolean): Promise<void> {
+  private async one(res: ServerResponse, id: string, q: URLSearchParams, head: boolean, view: PersonalView): Promise<void> {
     onlyParams(q, ['hours', 'limit']);
     const missing = () => notFound('unknown_device', `没有设备 ${id.slice(0, 64)}；设备列表见 GET /api/devices。No device "${id.slice(0, 64)}"; see GET /api/devices.`);
     if (!ID_RE.test(id)) throw missing();
-    const d = this.d.engine.device(id);
-    if (!d) throw missing();
+    const found = this.d.engine.device(id);
+    if (!found || !deviceVisible(view, found)) throw missing();
+    const d = deviceShown(view, found);
     const hours = intParam(q.get('hours'), 'hours', HISTORY_HOURS);
     const limit = intParam(q.get('limit'), 'limit', READING_LIMIT);
     const now = this.d.clock();
@@ -167,6 +176,21 @@ export class TelemetryApi {
       throw err;
     }
   }
+}
+
+/** Whether the caller may see this device: its layer's access, and under a grant its grid inside the grant's areas. */
+function deviceVisible(view: PersonalView, d: DeviceState): boolean {
+  const def = getLayer(d.layer);
+  return !def || view.allows(def, { id: d.id, grid_code: d.gridCode });
+}
+
+/** The device with its name as its layer shows it (a patrol unit's name is a person's: masked, or withheld by a grant). */
+function deviceShown(view: PersonalView, d: DeviceState): DeviceState {
+  const def = getLayer(d.layer);
+  if (!def || !def.fields.some((f) => f.name === 'name' && f.personal)) return d;
+  const p = view.props(def, { id: d.id, name: d.name, grid_code: d.gridCode });
+  const name = typeof p.name === 'string' ? p.name : d.id;
+  return name === d.name ? d : { ...d, name };
 }
 
 function deviceOut(d: DeviceState) {
