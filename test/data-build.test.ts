@@ -129,6 +129,18 @@ describe('buildData', () => {
     }
   });
 
+  // H3 (issue 10): the hazardous-chemical sites lie in the grid (and town) their codes name.
+  it('puts each hazardous-chemical site inside the grid its grid_code names', async () => {
+    const grids = new Map((await layer('grids')).map((g) => [g.properties!.code as string, poly(g)]));
+    const sites = await layer('hazards');
+    expect(sites.length).toBeGreaterThan(0);
+    for (const s of sites) {
+      const p = s.properties!;
+      expect(String(p.town_code), String(p.id)).toBe(String(p.grid_code).slice(0, 9));
+      expect(turf.booleanPointInPolygon(s.geometry as GeoJSON.Point, grids.get(String(p.grid_code))!), String(p.id)).toBe(true);
+    }
+  });
+
   it('puts the water and the places where they belong', async () => {
     const water = await layer('water');
     const names = water.map((w) => w.properties!.name);
