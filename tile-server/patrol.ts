@@ -34,6 +34,10 @@ export interface PatrolStore {
   add(c: CheckIn): Promise<boolean>;
   /** The user's check-ins with from ≤ at < to, oldest first, at most `limit`. */
   track(userId: string, from: number, to: number, limit: number): Promise<CheckIn[]>;
+  /** Everyone's check-ins with from ≤ at < to, oldest first, at most `limit` (issue 10: grid patrol coverage, tile-server/indicators). */
+  between(from: number, to: number, limit: number): Promise<CheckIn[]>;
+  /** Retention (issue 10, tile-server/lifecycle): deletes every check-in with at < cutoff; the rows deleted. */
+  purgeBefore(cutoff: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -75,10 +79,14 @@ export async function openSqlitePatrolStore(file: string): Promise<PatrolStore> 
   }
   const insert = db.prepare(`INSERT INTO checkins (user_id, at, lon, lat, accuracy, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
   const select = db.prepare(`SELECT * FROM checkins WHERE user_id = ? AND at >= ? AND at < ? ORDER BY at LIMIT ?`);
+  const purge = db.prepare(`DELETE FROM checkins WHERE at < ?`);
+  const selectAll = db.prepare(`SELECT * FROM checkins WHERE at >= ? AND at < ? ORDER BY at LIMIT ?`);
   return {
     kind: 'sqlite',
     async add(c) { return insert.run(c.userId, c.at, c.lon, c.lat, c.accuracy, c.receivedAt).changes === 1; },
     async track(userId, from, to, limit) { return (select.all(userId, from, to, limit) as Record<string, unknown>[]).map(fromRow); },
+    async between(from, to, limit) { return (selectAll.all(from, to, limit) as Record<string, unknown>[]).map(fromRow); },
+    async purgeBefore(cutoff) { return purge.run(cutoff).changes; },
     async close() { db.close(); },
   };
 }
@@ -107,6 +115,11 @@ export async function openPgPatrolStore(databaseUrl: string, schema = 'patrol'):
       const r = await pool.query(`SELECT * FROM ${s}.checkins WHERE user_id = $1 AND at >= $2 AND at < $3 ORDER BY at LIMIT $4`, [userId, from, to, limit]);
       return r.rows.map(fromRow);
     },
+    async between(from, to, limit) {
+      const r = await pool.query(`SELECT * FROM ${s}.checkins WHERE at >= $1 AND at < $2 ORDER BY at LIMIT $3`, [from, to, limit]);
+      return r.rows.map(fromRow);
+    },
+    async purgeBefore(cutoff) { return (await pool.query(`DELETE FROM ${s}.checkins WHERE at < $1`, [cutoff])).rowCount ?? 0; },
     async close() { await pool.end(); },
   };
 }

@@ -15,6 +15,10 @@ export const SECURITY_ACTIONS = [
   'sign_in', 'sign_in_failed', 'account_locked', 'sign_out', 'session_expired',
   'user_created', 'user_changed', 'user_deleted', 'password_reset',
   'unmask', 'unmask_refused', 'view_personal',
+  // Sharing of graded layers (issue 10, tile-server/sharing): a request filed, approved, refused, revoked.
+  'share_request', 'share_approve', 'share_refuse', 'share_revoke',
+  // Retention (issue 10, tile-server/lifecycle): one event per purge run, with what each rule deleted.
+  'purge',
 ] as const;
 export type SecurityAction = (typeof SECURITY_ACTIONS)[number];
 
@@ -42,6 +46,8 @@ export interface SecurityAuditStore {
   append(e: NewSecurityEvent): Promise<SecurityEvent>;
   /** Newest first. */
   list(f: SecurityAuditFilter): Promise<SecurityEvent[]>;
+  /** Retention (issue 10, tile-server/lifecycle): deletes events with at < cutoff; the rows deleted. */
+  purgeBefore(cutoff: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -105,6 +111,7 @@ export async function openSqliteSecurityAudit(file: string, clock: () => number 
       const sql = `SELECT * FROM security_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
       return (db.prepare(sql).all(...args, f.limit) as Record<string, unknown>[]).map(fromRow);
     },
+    async purgeBefore(cutoff) { return db.prepare(`DELETE FROM security_audit WHERE at < ?`).run(cutoff).changes; },
     async close() { db.close(); },
   };
 }
@@ -118,6 +125,7 @@ export async function openPgSecurityAudit(databaseUrl: string, opts: { schema?: 
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema name must be lower-case letters, digits and _ (got ${JSON.stringify(schema)})`);
   const clock = opts.clock ?? Date.now;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  pool.on('error', () => { /* an idle client died (server restart); the next query reconnects */ });
   try {
     await migratePg(pool, schema, SECURITY_MIGRATIONS);
   } catch (e) {
@@ -140,6 +148,7 @@ export async function openPgSecurityAudit(databaseUrl: string, opts: { schema?: 
       const r = await pool.query(`SELECT * FROM ${s}.security_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${args.length}`, args);
       return r.rows.map(fromRow);
     },
+    async purgeBefore(cutoff) { return (await pool.query(`DELETE FROM ${s}.security_audit WHERE at < $1`, [cutoff])).rowCount ?? 0; },
     async close() { await pool.end(); },
   };
 }
@@ -182,6 +191,12 @@ export class SecurityAudit {
   async list(f: SecurityAuditFilter): Promise<SecurityEvent[]> {
     await this.flush();
     return (await this.store).list(f);
+  }
+
+  /** Retention: deletes the events recorded before `cutoff` (after writing the pending ones). */
+  async purgeBefore(cutoff: number): Promise<number> {
+    await this.flush();
+    return (await this.store).purgeBefore(cutoff);
   }
 
   async close(): Promise<void> {

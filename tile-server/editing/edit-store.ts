@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EditFeature, EditOp, FeatureVersion } from '../../layers/editing/model.ts';
+import { FieldCipher } from '../crypto/field-cipher.ts';
 
 /** The stored version is not the one the caller based its change on; `current` is what is stored (null: none). */
 export class EditConflictError extends Error {
@@ -91,8 +92,18 @@ export function defaultEditDbFile(): string {
   return process.env.ONEMAP_EDITS_FILE || resolve(REPO_ROOT, 'var/edits.sqlite');
 }
 
-/** SQLite (WAL, synchronous=FULL) by default; PostgreSQL schema `editing` when databaseUrl is given. Runs migrations. */
-export async function openEditStore(opts: { databaseUrl?: string | null; file?: string; schema?: string }): Promise<EditStore> {
+/** SQLite (WAL, synchronous=FULL) by default; PostgreSQL schema `editing` when databaseUrl is given. Runs migrations.
+ *  Sensitive and core fields are encrypted at rest (tile-server/crypto, issue 10) with `cipher`, by default the data
+ *  key from the environment (ONEMAP_DATA_KEY / ONEMAP_DATA_KEY_FILE / var/keys/data.key); null = stored plain. */
+export async function openEditStore(opts: { databaseUrl?: string | null; file?: string; schema?: string; cipher?: FieldCipher | null }): Promise<EditStore> {
+  const store = await openEngine(opts);
+  const cipher = opts.cipher === undefined ? FieldCipher.fromEnv() : opts.cipher;
+  if (!cipher) return store;
+  const { encryptingEditStore } = await import('../crypto/encrypted-edit-store.ts');
+  return encryptingEditStore(store, cipher);
+}
+
+async function openEngine(opts: { databaseUrl?: string | null; file?: string; schema?: string }): Promise<EditStore> {
   if (opts.databaseUrl) {
     const { openPgEditStore } = await import('./pg-edit-store.ts');
     return openPgEditStore(opts.databaseUrl, { schema: opts.schema });

@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OPEN_STATUSES, type Actor, type Attachment, type Incident, type IncidentFilter, type Transition } from '../../layers/incidents/model.ts';
+import { FieldCipher } from '../crypto/field-cipher.ts';
+import { INCIDENT_STATUSES, OPEN_STATUSES, type Actor, type Attachment, type Incident, type IncidentFilter, type Transition } from '../../layers/incidents/model.ts';
 
 export interface AuditEntry { id?: number; at: number; actor: Actor; action: string; entity: 'incident' | 'attachment' | 'responder'; entityId: string; detail: Record<string, unknown> }
 
@@ -33,7 +34,34 @@ export interface IncidentStore {
   overdue(t: number): Promise<Incident[]>;
   audit(e: AuditEntry): Promise<void>;
   auditLog(f: { entity?: string; entityId?: string; limit: number }): Promise<AuditEntry[]>;
+  /** Retention (issue 10, tile-server/lifecycle): deletes, in one transaction, the incidents that ended (closed,
+   *  rejected, merged) before `cutoff` — by closedAt, else updatedAt — with their transitions, attachments,
+   *  idempotency keys and audit rows. Open incidents are never deleted. */
+  purgeEndedBefore(cutoff: number): Promise<IncidentPurge>;
   close(): Promise<void>;
+}
+
+/** Rows deleted by purgeEndedBefore, per table. */
+export interface IncidentPurge { incidents: number; transitions: number; attachments: number; idempotencyKeys: number; auditRows: number }
+
+/** The statuses an incident ends in (never reopened): the ones retention may delete. */
+export const ENDED_STATUSES = INCIDENT_STATUSES.filter((st) => !OPEN_STATUSES.includes(st));
+
+/**
+ * The purge's statements for either engine, in order (children before the incidents they reference). `t(name)` is
+ * the table's qualified name, `p` the cutoff's placeholder (each statement has exactly one parameter).
+ */
+export function purgeStatements(t: (name: string) => string, p: string): { key: keyof IncidentPurge; sql: string }[] {
+  const ended = ENDED_STATUSES.map((st) => `'${st}'`).join(', ');
+  const doomed = `SELECT id FROM ${t('incidents')} WHERE status IN (${ended}) AND coalesce(closed_at, updated_at) < ${p}`;
+  return [
+    { key: 'auditRows', sql: `DELETE FROM ${t('audit_log')} WHERE (entity = 'incident' AND entity_id IN (${doomed}))
+      OR (entity = 'attachment' AND entity_id IN (SELECT id FROM ${t('attachments')} WHERE incident_id IN (${doomed})))` },
+    { key: 'attachments', sql: `DELETE FROM ${t('attachments')} WHERE incident_id IN (${doomed})` },
+    { key: 'transitions', sql: `DELETE FROM ${t('transitions')} WHERE incident_id IN (${doomed})` },
+    { key: 'idempotencyKeys', sql: `DELETE FROM ${t('idempotency_keys')} WHERE incident_id IN (${doomed})` },
+    { key: 'incidents', sql: `DELETE FROM ${t('incidents')} WHERE id IN (${doomed})` },
+  ];
 }
 
 /** The stored version differs from the one the caller read; `current` is what is stored now. */
@@ -184,8 +212,18 @@ export function defaultIncidentDbFile(): string {
   return process.env.ONEMAP_DB_FILE || resolve(REPO_ROOT, 'var/onemap.sqlite');
 }
 
-/** SQLite file (WAL, synchronous=FULL) by default; PostgreSQL when databaseUrl is given. Runs migrations. */
-export async function openIncidentStore(opts: { databaseUrl?: string | null; file?: string }): Promise<IncidentStore> {
+/** SQLite file (WAL, synchronous=FULL) by default; PostgreSQL when databaseUrl is given. Runs migrations.
+ *  People's names (reporter, timeline actors) are encrypted at rest (tile-server/crypto, issue 10) with `cipher`, by
+ *  default the data key from the environment (ONEMAP_DATA_KEY / ONEMAP_DATA_KEY_FILE / var/keys/data.key); null = plain. */
+export async function openIncidentStore(opts: { databaseUrl?: string | null; file?: string; cipher?: FieldCipher | null }): Promise<IncidentStore> {
+  const store = await openEngine(opts);
+  const cipher = opts.cipher === undefined ? FieldCipher.fromEnv() : opts.cipher;
+  if (!cipher) return store;
+  const { encryptingIncidentStore } = await import('../crypto/encrypted-incident-store.ts');
+  return encryptingIncidentStore(store, cipher);
+}
+
+async function openEngine(opts: { databaseUrl?: string | null; file?: string }): Promise<IncidentStore> {
   if (opts.databaseUrl) {
     const { openPgIncidentStore } = await import('./pg-store.ts');
     return openPgIncidentStore(opts.databaseUrl);

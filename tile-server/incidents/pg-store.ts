@@ -9,7 +9,7 @@ import pg from 'pg';
 import {
   IdempotencyConflict, IncidentNotFound, VersionConflict, attachmentFromRow, auditFromRow, checkFirst, checkLimit,
   checkUpdateArgs, INCIDENT_FIELDS, incidentFromRow, incidentValues, listWhere, openStatusList, plainBytes,
-  transitionAudit, transitionFromRow, type AuditEntry, type IncidentStore,
+  transitionAudit, transitionFromRow, purgeStatements, type AuditEntry, type IncidentPurge, type IncidentStore,
 } from './incident-store.ts';
 import { MIGRATIONS, newerSchemaError, type Migration } from './migrations.ts';
 import type { Actor, Attachment, Incident, IncidentFilter, Transition } from '../../layers/incidents/model.ts';
@@ -115,6 +115,7 @@ class PgIncidentStore implements IncidentStore {
       overdue: `SELECT * FROM ${s}.incidents WHERE status IN (${OPEN}) AND deadline IS NOT NULL AND deadline < $1 ORDER BY deadline, id COLLATE "C"`,
       audit: `INSERT INTO ${s}.audit_log (at, actor, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
       incidents: `${s}.incidents`,
+      schema: s,
       auditLog: `${s}.audit_log`,
     };
   }
@@ -254,6 +255,13 @@ class PgIncidentStore implements IncidentStore {
     params.push(Math.max(0, Math.trunc(f.limit)));
     const rows = (await this.pool.query(`SELECT * FROM ${this.sql.auditLog} ${w.length ? `WHERE ${w.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`, params)).rows as Row[];
     return rows.map(auditFromRow);
+  }
+
+  async purgeEndedBefore(cutoff: number): Promise<IncidentPurge> {
+    const out: IncidentPurge = { incidents: 0, transitions: 0, attachments: 0, idempotencyKeys: 0, auditRows: 0 };
+    const steps = purgeStatements((name) => `${this.sql.schema}.${name}`, '$1');
+    await this.tx(async (c) => { for (const x of steps) out[x.key] = (await c.query(x.sql, [cutoff])).rowCount ?? 0; });
+    return out;
   }
 
   private closed = false;

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import {
   IdempotencyConflict, IncidentNotFound, VersionConflict, attachmentFromRow, auditFromRow, checkFirst, checkLimit,
   checkUpdateArgs, INCIDENT_FIELDS, incidentFromRow, incidentValues, listWhere, openStatusList, plainBytes,
-  transitionAudit, transitionFromRow, type AuditEntry, type IncidentStore,
+  transitionAudit, transitionFromRow, purgeStatements, type AuditEntry, type IncidentPurge, type IncidentStore,
 } from './incident-store.ts';
 import { MIGRATIONS, newerSchemaError, type Migration } from './migrations.ts';
 import type { Actor, Attachment, Incident, IncidentFilter, Transition } from '../../layers/incidents/model.ts';
@@ -217,6 +217,13 @@ class SqliteIncidentStore implements IncidentStore {
     const rows = this.db.prepare(`SELECT * FROM audit_log ${w.length ? `WHERE ${w.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
       .all(...params, Math.max(0, Math.trunc(f.limit))) as Row[];
     return rows.map(auditFromRow);
+  }
+
+  async purgeEndedBefore(cutoff: number): Promise<IncidentPurge> {
+    const out: IncidentPurge = { incidents: 0, transitions: 0, attachments: 0, idempotencyKeys: 0, auditRows: 0 };
+    const steps = purgeStatements((name) => name, '@cutoff').map((x) => ({ key: x.key, st: this.db.prepare(x.sql) }));
+    this.db.transaction(() => { for (const x of steps) out[x.key] = x.st.run({ cutoff }).changes; }).immediate();
+    return out;
   }
 
   async close() {

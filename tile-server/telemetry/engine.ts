@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openFlatGeobuf, type FgbFile } from '../../layers/formats/flatgeobuf.ts';
 import { defaultRules } from './default-rules.ts';
+import { resolveRetention } from '../../layers/governance/retention.ts';
 import type { Alarm, DeviceInfo, DeviceKind, DeviceState, DeviceStatus, HealthSummary, Reading, Rule } from '../../layers/telemetry/model.ts';
 import { SENSOR_KINDS } from '../../layers/telemetry/model.ts';
 import {
@@ -57,9 +58,10 @@ export interface TelemetryEngineOptions {
   clock?: () => number;
   /** Grid lookup for geofences when grids.fgb is absent from dataDir (async: its result applies on the next tick). */
   adminAt?: (lon: number, lat: number) => Promise<{ grid: { code: string } | null }>;
-  /** Readings older than this are purged (default 7 days, ONEMAP_TELEMETRY_RETENTION_DAYS). */
+  /** Readings older than this are purged (default: the retention rule telemetry_readings, layers/governance/retention.ts). */
   retentionMs?: number;
-  /** How often the purge runs (default 1 h); 0 = never (tests call store.purge themselves). */
+  /** How often the engine purges readings itself; default 0 = never: in the server the purge service
+   *  (tile-server/lifecycle, issue 10) applies every retention rule and records what it deleted in the security audit. */
   purgeEveryMs?: number;
   /** How often pending writes are flushed (default 200 ms); 0 = only on flush(). */
   flushEveryMs?: number;
@@ -160,7 +162,7 @@ export async function openTelemetryEngine(opts: TelemetryEngineOptions): Promise
   const clock = opts.clock ?? Date.now;
   const log = opts.log ?? ((m: string) => console.warn(`[telemetry] ${m}`));
   const store = opts.store;
-  const retentionMs = opts.retentionMs ?? Number(process.env.ONEMAP_TELEMETRY_RETENTION_DAYS ?? 7) * DAY;
+  const retentionMs = opts.retentionMs ?? resolveRetention(process.env).find((r) => r.id === 'telemetry_readings')!.keepDays * DAY;
   const infos = opts.devices ?? loadDevices(opts.dataDir);
   const locate = opts.devices && !existsSync(join(opts.dataDir, 'grids.fgb')) ? null : gridLocator(opts.dataDir);
 
@@ -514,9 +516,9 @@ export async function openTelemetryEngine(opts: TelemetryEngineOptions): Promise
     if (pendingReadings.length || pendingAlarms.size) engine.flush().catch((e: Error) => log(e.message));
   }, flushEvery) : null;
   flushTimer?.unref();
-  const purgeEvery = opts.purgeEveryMs ?? 3_600_000;
+  const purgeEvery = opts.purgeEveryMs ?? 0;
   const purgeTimer = purgeEvery > 0 ? setInterval(() => {
-    store.purge(clock() - retentionMs).then((k) => { counters.purged += k; }, (e: Error) => log(`retention purge failed: ${e.message}`));
+    store.purgeReadings(clock() - retentionMs).then((k) => { counters.purged += k; }, (e: Error) => log(`retention purge failed: ${e.message}`));
   }, purgeEvery) : null;
   purgeTimer?.unref();
   return engine;

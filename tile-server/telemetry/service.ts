@@ -53,6 +53,8 @@ export interface TelemetryCounters {
 
 export interface TelemetryService {
   engine: TelemetryEngine;
+  /** The readings and alarms (the purge service applies their retention rules to it, issue 10). */
+  store: TimeSeriesStore;
   api: TelemetryApi;
   /** The broker the ingest uses (the embedded one's mqtt://127.0.0.1:port, or MQTT_URL). */
   brokerUrl: string;
@@ -174,7 +176,7 @@ export async function startTelemetry(opts: TelemetryOptions, deps: TelemetryDeps
 
   let closing: Promise<void> | undefined;
   return {
-    engine, api, brokerUrl, broker, ingest,
+    engine, api, brokerUrl, broker, ingest, store,
     upgrade(req, socket, head) {
       if (!broker) return false;
       broker.handleUpgrade(req, socket, head);

@@ -21,6 +21,10 @@ export interface TimeSeriesStore {
   range(deviceId: string, from: number, to: number, limit: number): Promise<TimeSeriesPoint[]>;
   /** Deletes readings with ts < olderThan and alarms cleared before it. Returns the rows deleted. */
   purge(olderThan: number): Promise<number>;
+  /** Retention (issue 10, tile-server/lifecycle), each with its own period: readings with ts < before. */
+  purgeReadings(before: number): Promise<number>;
+  /** Alarms cleared before `before` (active ones are never deleted). */
+  purgeClearedAlarms(before: number): Promise<number>;
   /** Inserts or replaces the alarm with this id. */
   saveAlarm(a: Alarm): Promise<void>;
   /** Alarms started or cleared at/after `since`, newest first. */
@@ -139,6 +143,8 @@ function openSqlite(file: string): TimeSeriesStore {
       return db.transaction(() => db.prepare(`DELETE FROM readings WHERE ts < ?`).run(olderThan).changes
         + db.prepare(`DELETE FROM alarms WHERE status = 'cleared' AND cleared_at < ?`).run(olderThan).changes)();
     },
+    async purgeReadings(before) { open(); return db.prepare(`DELETE FROM readings WHERE ts < ?`).run(before).changes; },
+    async purgeClearedAlarms(before) { open(); return db.prepare(`DELETE FROM alarms WHERE status = 'cleared' AND cleared_at < ?`).run(before).changes; },
     async saveAlarm(a) { open(); saveAlarmQ.run(...alarmValues(a)); },
     async alarms(f) {
       open();
@@ -234,6 +240,14 @@ async function openPg(url: string, schema: string): Promise<TimeSeriesStore> {
       const a = await pool.query(`DELETE FROM ${s}.readings WHERE ts < $1`, [Math.floor(olderThan)]);
       const b = await pool.query(`DELETE FROM ${s}.alarms WHERE status = 'cleared' AND cleared_at < $1`, [Math.floor(olderThan)]);
       return (a.rowCount ?? 0) + (b.rowCount ?? 0);
+    },
+    async purgeReadings(before) {
+      open();
+      return (await pool.query(`DELETE FROM ${s}.readings WHERE ts < $1`, [Math.floor(before)])).rowCount ?? 0;
+    },
+    async purgeClearedAlarms(before) {
+      open();
+      return (await pool.query(`DELETE FROM ${s}.alarms WHERE status = 'cleared' AND cleared_at < $1`, [Math.floor(before)])).rowCount ?? 0;
     },
     async saveAlarm(a) {
       open();
