@@ -1,6 +1,8 @@
 // The command-centre wall's server side (issue 9 item 3):
-//   GET  /api/indicators   the city's operating indicators (indicators.ts), from the incident service and the
-//                          telemetry engine; also pushed on /ws as {type:'indicators', …} every 5 s while anyone listens
+//   GET  /api/wall/summary the city's current operating summary (indicators.ts), from the incident service and the
+//                          telemetry engine; also pushed on /ws as {type:'indicators', …} every 5 s while anyone listens.
+//                          (It was GET /api/indicators until issue 10, which gave that path to the indicator system,
+//                          tile-server/indicators/.)
 //   POST /api/wall         an operator's command ({cmd:'flyTo'|'tour'|'stopTour'|'showIncident', …}, layers/wall/model.ts)
 //                          relayed on /ws as {type:'wall', …}; walls obey it, other clients ignore it. 202 {delivered}.
 // Who may call them is the policy table's job (tile-server/auth/policy.ts); POST also checks the role itself,
@@ -21,7 +23,7 @@ import type { IncidentService } from './incidents/service.ts';
 import { aggregateIndicators } from './indicators.ts';
 import type { TelemetryService } from './telemetry/service.ts';
 
-export const WALL_ROUTES = ['indicators', 'wall'] as const;
+export const WALL_ROUTES = ['wall'] as const;
 /** Figures are at most this old when asked for again (many walls and the push share one computation). */
 const CACHE_MS = 1000;
 const MAX_JSON_BODY = 4096;
@@ -31,7 +33,7 @@ const WALL_ROLES: readonly string[] = ['operator', 'admin'];
 
 /** What the API needs of the live feed (LiveHub has it). */
 export interface WallFeed { readonly size: number; broadcastToRoles(roles: readonly string[], msg: { type: 'indicators' | 'wall' } & Record<string, unknown>): void }
-/** Who receives the pushed indicators and wall commands: the roles the policy lets read GET /api/indicators. */
+/** Who receives the pushed summary and wall commands: the roles the policy lets read GET /api/wall/summary. */
 const FEED_ROLES: readonly string[] = ['admin', 'operator', 'analyst'];
 
 export interface WallDeps {
@@ -92,12 +94,12 @@ export class WallApi {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, s: string[], _query: string, head: boolean): Promise<void> {
-    if (s.length !== 2) throw notFound('not_found', '没有这个地址；应为 /api/indicators 或 /api/wall。No such route; expected /api/indicators or /api/wall.');
-    if (s[1] === 'indicators') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', '/api/indicators 只支持 GET。Use GET.', { Allow: 'GET, HEAD' });
+    if (s.length === 3 && s[2] === 'summary') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', '/api/wall/summary 只支持 GET。Use GET.', { Allow: 'GET, HEAD' });
       sendJson(res, await this.indicators(), { head, cacheControl: 'no-store' });
       return;
     }
+    if (s.length !== 2) throw notFound('not_found', '没有这个地址；应为 /api/wall/summary 或 /api/wall。No such route; expected /api/wall/summary or /api/wall.');
     if (req.method !== 'POST') throw new HttpError(405, 'method_not_allowed', '/api/wall 只支持 POST。Use POST.', { Allow: 'POST' });
     const actor = actorOf(req);
     if (!WALL_ROLES.includes(actor.role)) {
@@ -114,7 +116,7 @@ export class WallApi {
     const msg: WallMessage & { incident?: Record<string, unknown> } = { ...cmd, type: 'wall', by: actor.name ?? actor.id, at: this.clock() };
     if (cmd.cmd === 'flyTo' && 'town' in cmd) {
       const t = (await this.towns).find((x) => x.code === cmd.town);
-      if (!t) throw notFound('unknown_town', `没有代码为 ${cmd.town} 的镇（街道）；可用代码见 GET /api/indicators 的 incidents.byTown。No town ${cmd.town}; see incidents.byTown in GET /api/indicators.`);
+      if (!t) throw notFound('unknown_town', `没有代码为 ${cmd.town} 的镇（街道）；可用代码见 GET /api/wall/summary 的 incidents.byTown。No town ${cmd.town}; see incidents.byTown in GET /api/wall/summary.`);
       msg.name = t.name;
       msg.bbox = t.bbox;
     }

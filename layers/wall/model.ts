@@ -1,6 +1,7 @@
-// The command-centre wall (issue 9 item 3): the city's operating indicators (城市运行指标) the server computes
-// (GET /api/indicators, pushed on /ws as {type:'indicators'} every 5 s) and the commands an operator's console
-// sends to every wall (POST /api/wall → /ws {type:'wall', …}). Shared by the server and the client as JSON.
+// The command-centre wall (issue 9 item 3): the city's operating summary the server computes (GET /api/wall/summary —
+// GET /api/indicators before issue 10 gave that path to the indicator system — pushed on /ws as {type:'indicators'}
+// every 5 s) and the commands an operator's console sends to every wall (POST /api/wall → /ws {type:'wall', …}).
+// Shared by the server and the client as JSON.
 import type { IncidentStatus } from '../incidents/model.ts';
 
 export type Bbox = [number, number, number, number];
