@@ -1,6 +1,6 @@
 // The command-centre wall (issue 9 item 3) in Chromium at 3840×2160, signed in as the operator: the
-// indicators on the wall are the figures GET /api/indicators gives (after cases were reported, registered and
-// dispatched through the API), the type is large enough to read from across the room, a screenshot is kept
+// indicators on the wall are the figures GET /api/wall/summary gives (GET /api/indicators until issue 10), after
+// cases were reported, registered and dispatched through the API; the type is large enough to read from across the room, a screenshot is kept
 // (test-results/wall-3840x2160.png, git-ignored), and a command from the operator's console — through the API
 // and through the WallConsole remote in a second window — flies the wall's map to a town.
 // Needs: geodata/build (npm run data && npm run tiles) and Debian packages chromium + fonts-noto-cjk.
@@ -71,9 +71,9 @@ describe('command-centre wall (?layout=wall, 3840×2160)', () => {
     return { status: res.status, body: await res.json() as T };
   }
 
-  it('shows the figures of /api/indicators, live, readable at 4K', async () => {
+  it('shows the figures of /api/wall/summary, live, readable at 4K', async () => {
     // Cases to count: three reported in two towns, one of them registered and dispatched.
-    const first = (await api<Indicators>('/api/indicators')).body;
+    const first = (await api<Indicators>('/api/wall/summary')).body;
     const towns = first.incidents.byTown.filter((t) => t.bbox);
     expect(towns.length, 'towns from towns.fgb').toBeGreaterThan(1);
     const ids: string[] = [];
@@ -91,7 +91,7 @@ describe('command-centre wall (?layout=wall, 3840×2160)', () => {
     expect(cands.length).toBe(1);
     expect((await api(`/api/incidents/${ids[0]}/dispatch`, { method: 'POST', body: JSON.stringify({ responderId: cands[0].responderId }) })).status).toBe(200);
 
-    const now = (await api<Indicators>('/api/indicators')).body;
+    const now = (await api<Indicators>('/api/wall/summary')).body;
     expect(now.incidents.open).toBe(first.incidents.open + 3);
     expect(now.incidents.byStatus.dispatched).toBe(first.incidents.byStatus.dispatched + 1);
     expect(now.incidents.dispatchCount).toBe(first.incidents.dispatchCount + 1);
@@ -103,11 +103,11 @@ describe('command-centre wall (?layout=wall, 3840×2160)', () => {
     await page.waitForFunction(() => !!document.documentElement.dataset.wallIndicatorsAt, null, { timeout: 60_000, polling: 250 });
 
     // Figures move only when something happens; compare until one reading of each agrees (a push may land between).
-    let shown = await readWall(page), want = expected((await api<Indicators>('/api/indicators')).body);
+    let shown = await readWall(page), want = expected((await api<Indicators>('/api/wall/summary')).body);
     for (let i = 0; i < 20 && JSON.stringify(shown) !== JSON.stringify(want); i++) {
       await page.waitForTimeout(500);
       shown = await readWall(page);
-      want = expected((await api<Indicators>('/api/indicators')).body);
+      want = expected((await api<Indicators>('/api/wall/summary')).body);
     }
     expect(shown).toEqual(want);
     expect(shown.kpi['incidents.open']).toBe(String(now.incidents.open));
@@ -146,7 +146,7 @@ describe('command-centre wall (?layout=wall, 3840×2160)', () => {
 
   it('flies to a town on a console command (API and the WallConsole remote)', async () => {
     const { page } = browser;
-    const ind = (await api<Indicators>('/api/indicators')).body;
+    const ind = (await api<Indicators>('/api/wall/summary')).body;
     const towns = ind.incidents.byTown.filter((t) => t.bbox);
     const inside = (c: { lon: number; lat: number; zoom: number }, b: [number, number, number, number]) =>
       c.lon > b[0] && c.lon < b[2] && c.lat > b[1] && c.lat < b[3] && c.zoom > 11;

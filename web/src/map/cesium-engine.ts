@@ -29,7 +29,7 @@ import { Overlays3D } from './overlays-3d.ts';
 
 /** Relief is shown 1.5× (虞山's ~230 m otherwise reads flat from a few km); points and buildings follow. */
 export const VERTICAL_EXAGGERATION = 1.5;
-const POINT_LAYERS = ['cameras', 'sensors', 'facilities', 'responders'];
+const POINT_LAYERS = ['cameras', 'sensors', 'facilities', 'responders', 'hazards'];
 /** Overlay polygons, most specific first: a click answers with the smallest unit there. */
 const PICKABLE_AREAS = ['grids', 'villages', 'towns'];
 /** 虞山's summit area (ASTER GDEM): the test hook reports the terrain height there. */

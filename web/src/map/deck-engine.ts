@@ -18,7 +18,7 @@ import { fetchTileJson, type TileJSON } from './tilejson.ts';
 import { viewConePolygon } from './view-cone.ts';
 
 /** Layers drawn from /data/{id}.fgb as points (everything else comes from the tiles). */
-export const POINT_LAYERS = ['cameras', 'sensors', 'facilities', 'responders'] as const;
+export const POINT_LAYERS = ['cameras', 'sensors', 'facilities', 'responders', 'hazards'] as const;
 /** 492k addresses do not fit in a browser: they are fetched by bounding box, only at street zoom. */
 export const ADDRESS_MIN_ZOOM = 16;
 const ADDRESS_LIMIT = 10_000;

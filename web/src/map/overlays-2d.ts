@@ -3,7 +3,7 @@
 import type { Layer } from '@deck.gl/core';
 import { BitmapLayer, GeoJsonLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
 import { CJK_FONT_STACK } from './catalog-style.ts';
-import type { GridOverlay, MapOverlay, Marker } from './overlays.ts';
+import { AREA_LABEL_OFFSET_PX, type Area, type AreaOverlay, type GridOverlay, type MapOverlay, type Marker } from './overlays.ts';
 
 const canvases = new WeakMap<GridOverlay, HTMLCanvasElement>();
 
@@ -30,14 +30,43 @@ function featuresOf(o: { geometries: GeoJSON.Geometry[] }): GeoJSON.Feature[] {
   return f;
 }
 
-/** Grids go under the point layers (they are backgrounds); markers and shapes above them. */
+const areaFeatures = new WeakMap<AreaOverlay, GeoJSON.Feature<GeoJSON.Geometry, { fill: Area['fill'] }>[]>();
+function areaFeaturesOf(o: AreaOverlay): GeoJSON.Feature<GeoJSON.Geometry, { fill: Area['fill'] }>[] {
+  let f = areaFeatures.get(o);
+  if (!f) {
+    f = o.areas.map((a) => ({ type: 'Feature', id: a.id, geometry: a.geometry, properties: { fill: a.fill } }));
+    areaFeatures.set(o, f);
+  }
+  return f;
+}
+
+/** A choropleth: every area in one GeoJsonLayer (colour per feature), its labels in one TextLayer. */
+function areaLayers(o: AreaOverlay): Layer[] {
+  const out: Layer[] = [new GeoJsonLayer<{ fill: Area['fill'] }>({
+    id: `overlay-${o.id}`, data: areaFeaturesOf(o), stroked: true, filled: true,
+    getFillColor: (f) => f.properties.fill, getLineColor: o.line, lineWidthUnits: 'pixels', getLineWidth: o.lineWidthPx,
+  })];
+  const labelled = o.areas.filter((a) => a.label && a.labelAt);
+  if (labelled.length) {
+    out.push(new TextLayer<Area>({
+      id: `overlay-${o.id}-labels`, data: labelled, getPosition: (a) => a.labelAt!, getText: (a) => a.label!,
+      getSize: 13, sizeUnits: 'pixels', getColor: [20, 20, 20, 255], fontWeight: 700, characterSet: 'auto', getPixelOffset: [0, AREA_LABEL_OFFSET_PX],
+      fontFamily: CJK_FONT_STACK, fontSettings: { sdf: true }, outlineWidth: 3, outlineColor: [255, 255, 255, 230],
+    }));
+  }
+  return out;
+}
+
+/** Grids and areas go under the point layers (they are backgrounds); markers and shapes above them. */
 export function overlayLayers2d(overlays: readonly MapOverlay[], where: 'below' | 'above'): Layer[] {
   const out: Layer[] = [];
   for (const o of overlays) {
     // An empty overlay (no live devices in view yet, an analysis with no result) adds no layer: each
     // layer costs a draw pass per frame.
-    if ((o.kind === 'markers' && !o.markers.length) || (o.kind === 'geometries' && !o.geometries.length)) continue;
-    if (o.kind === 'grid') {
+    if ((o.kind === 'markers' && !o.markers.length) || (o.kind === 'geometries' && !o.geometries.length) || (o.kind === 'areas' && !o.areas.length)) continue;
+    if (o.kind === 'areas') {
+      if (where === 'below') out.push(...areaLayers(o));
+    } else if (o.kind === 'grid') {
       if (where !== 'below') continue;
       const [w, s, e, n] = o.bounds;
       out.push(new BitmapLayer({ id: `overlay-${o.id}`, image: canvasOf(o), bounds: [w, s, e, n], textureParameters: { minFilter: 'linear', magFilter: 'linear' } }));

@@ -9,7 +9,7 @@ import {
 } from 'cesium';
 import { CJK_FONT_STACK } from './catalog-style.ts';
 import type { LonLat } from './engine.ts';
-import { geometryParts, type GridOverlay, type MapOverlay, type Rgba } from './overlays.ts';
+import { AREA_LABEL_OFFSET_PX, geometryParts, type AreaOverlay, type GridOverlay, type MapOverlay, type Rgba } from './overlays.ts';
 
 export interface Ground {
   /** Exaggerated terrain height (m) at a point. */
@@ -56,6 +56,7 @@ export class Overlays3D {
       scene.globe.imageryLayers.add(layer);
       return () => { scene.globe.imageryLayers.remove(layer, true); };
     }
+    if (o.kind === 'areas') return this.drawAreas(o);
     const points = scene.primitives.add(new PointPrimitiveCollection()) as PointPrimitiveCollection;
     const labels = scene.primitives.add(new LabelCollection()) as LabelCollection;
     const lines = scene.primitives.add(new PolylineCollection()) as PolylineCollection;
@@ -105,6 +106,43 @@ export class Overlays3D {
     }
     return () => {
       for (const p of [points, labels, lines, ...fills]) scene.primitives.remove(p);
+    };
+  }
+
+  /** A choropleth: every area one instance of a single GroundPrimitive (draped on the terrain, one draw
+   *  call), outlines in one polyline collection, labels in one label collection. */
+  private drawAreas(o: AreaOverlay): () => void {
+    const { scene, ground } = this;
+    const lines = scene.primitives.add(new PolylineCollection()) as PolylineCollection;
+    const labels = scene.primitives.add(new LabelCollection()) as LabelCollection;
+    const ring = (r: LonLat[]) => Cartesian3.fromDegreesArray(r.slice(0, -1).flat());
+    const instances: GeometryInstance[] = [];
+    const line = colour(o.line);
+    for (const a of o.areas) {
+      const polys = a.geometry.type === 'Polygon' ? [a.geometry.coordinates] : a.geometry.coordinates;
+      for (const poly of polys as LonLat[][][]) {
+        if (!(poly[0]?.length >= 4)) continue;
+        instances.push(new GeometryInstance({
+          geometry: new PolygonGeometry({ polygonHierarchy: new PolygonHierarchy(ring(poly[0]), poly.slice(1).map((h) => new PolygonHierarchy(ring(h)))) }),
+          attributes: { color: ColorGeometryInstanceAttribute.fromColor(colour(a.fill)) },
+        }));
+        if (o.lineWidthPx > 0) lines.add({ positions: ground.positions(poly[0], 4), width: o.lineWidthPx }).material.uniforms.color = line;
+      }
+      if (a.label && a.labelAt) {
+        const [lon, lat] = a.labelAt;
+        labels.add({
+          text: a.label, position: Cartesian3.fromDegrees(lon, lat, ground.heightAt(lon, lat) + 20), font: `700 13px ${CJK_FONT_STACK}`,
+          fillColor: Color.fromBytes(20, 20, 20), outlineColor: Color.WHITE, outlineWidth: 3, style: LabelStyle.FILL_AND_OUTLINE,
+          horizontalOrigin: HorizontalOrigin.CENTER, verticalOrigin: VerticalOrigin.CENTER, disableDepthTestDistance: Number.POSITIVE_INFINITY,
+          pixelOffset: new Cartesian2(0, AREA_LABEL_OFFSET_PX),
+        });
+      }
+    }
+    const fill = instances.length ? scene.primitives.add(new GroundPrimitive({
+      geometryInstances: instances, appearance: new PerInstanceColorAppearance({ flat: true, translucent: true }), asynchronous: true,
+    })) as GroundPrimitive : null;
+    return () => {
+      for (const p of [lines, labels, fill]) if (p) scene.primitives.remove(p);
     };
   }
 }

@@ -30,7 +30,16 @@ export interface GeometryOverlay {
   pointRadiusPx?: number;
 }
 
-export type MapOverlay = GridOverlay | MarkerOverlay | GeometryOverlay;
+/** One filled area of an AreaOverlay (a town, village or grid of an indicator's choropleth, issue 10). */
+export interface Area { id: string; geometry: GeoJSON.Polygon | GeoJSON.MultiPolygon; fill: Rgba; label?: string; labelAt?: LonLat }
+
+/** Areas each filled with its own colour (a choropleth): one layer for all of them in 2D, one batched ground
+ *  primitive in 3D. Drawn under the point layers, like a background. */
+export interface AreaOverlay { kind: 'areas'; id: string; areas: Area[]; line: Rgba; lineWidthPx: number }
+/** Area labels sit this far below their point: a layer's own name label is usually drawn at about the same place. */
+export const AREA_LABEL_OFFSET_PX = 16;
+
+export type MapOverlay = GridOverlay | MarkerOverlay | GeometryOverlay | AreaOverlay;
 
 /** The hot-spot density grid as /api/hotspots returns it (tile-server/query-api.ts; layers/query/hotspot.ts). */
 export interface DensityGrid {

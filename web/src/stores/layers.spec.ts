@@ -99,3 +99,35 @@ describe('layers store', () => {
     expect(byTheme.map((g) => g.key)).toEqual([...new Set(LAYERS.map((l) => l.theme))]);
   });
 });
+
+describe('layers store: access from GET /api/layers (issue 10)', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('never draws a layer without access, and queues a data reload when access changes', async () => {
+    const s = useLayersStore();
+    s.setVisible('hazards', true);
+    expect(s.states.find((l) => l.id === 'hazards')!.visible).toBe(true);
+    let answer = { layers: [{ id: 'hazards', access: 'none' }, { id: 'roads', access: 'full' }] };
+    const fetchFn = (async (url: string) => {
+      expect(url).toBe('http://h/api/layers');
+      return new Response(JSON.stringify(answer), { status: 200 });
+    }) as typeof fetch;
+    await s.loadAccess([], fetchFn, 'http://h');
+    expect(s.states.find((l) => l.id === 'hazards')!.visible).toBe(false);
+    expect(s.visibleLayers.map((l) => l.id)).not.toContain('hazards');
+    // The first answer reloads nothing: nothing was loaded under other rights.
+    expect(s.dataRefresh).toBeNull();
+    answer = { layers: [{ id: 'hazards', access: 'grant' }, { id: 'roads', access: 'full' }] };
+    await s.loadAccess([], fetchFn, 'http://h');
+    expect(s.states.find((l) => l.id === 'hazards')!.visible).toBe(true);
+    expect(s.dataRefresh?.layers).toEqual(['hazards']);
+    const first = s.dataRefresh!.revision;
+    answer = { layers: [{ id: 'hazards', access: 'none' }, { id: 'roads', access: 'full' }] };
+    await s.loadAccess([], fetchFn, 'http://h');
+    expect(s.states.find((l) => l.id === 'hazards')!.visible).toBe(false);
+    expect(s.dataRefresh!.revision).not.toBe(first);
+    // Same access, but the caller knows the grant's scope moved: reload anyway.
+    await s.loadAccess(['hazards'], fetchFn, 'http://h');
+    expect(s.dataRefresh?.layers).toEqual(['hazards']);
+  });
+});

@@ -2,7 +2,7 @@
 // opacity, and the catalog panel's search text. `states` is what an engine gets (`setLayers`), one
 // entry per catalog layer. A tiled layer is drawn only inside its catalog zoom range (`shownAt`).
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 import { DEPARTMENTS, LAYERS, type LayerDef, type Tileset } from '../../../layers/catalog.ts';
 import type { EngineLayerState } from '../map/engine.ts';
 
@@ -48,8 +48,16 @@ function knownId(id: string): void {
   }
 }
 
+/** What GET /api/layers says the user may see of a layer (issue 10): 'full', under a sharing 'grant', or 'none'. */
+export type LayerAccessKind = 'full' | 'grant' | 'none';
+
 export const useLayersStore = defineStore('layers', () => {
   const visible = ref<Record<string, boolean>>(Object.fromEntries(LAYERS.map((l) => [l.id, l.visibleByDefault])));
+  /** Per layer, from GET /api/layers; a layer not (yet) listed counts as allowed, so the map works before the answer. */
+  const access = ref<Record<string, LayerAccessKind>>({});
+  /** Layers whose data must be fetched again (a grant came, changed or went): App.vue hands it to engine.refreshLayers. */
+  const dataRefresh = shallowRef<{ layers: string[]; revision: number } | null>(null);
+  let refreshes = 0;
   const opacity = ref<Record<string, number>>(Object.fromEntries(LAYERS.map((l) => [l.id, 1])));
   const search = ref('');
   const groupBy = ref<GroupBy>('department');
@@ -80,14 +88,38 @@ export const useLayersStore = defineStore('layers', () => {
     search.value = text;
   }
 
-  const visibleLayers = computed(() => LAYERS.filter((l) => visible.value[l.id]));
+  /**
+   * GET /api/layers → each layer's `access`. Layers whose access changed, and `changed` (e.g. a grant's scope moved),
+   * are queued for a data reload. A failure keeps the last answer (the server refuses the data anyway).
+   */
+  async function loadAccess(changed: readonly string[] = [], fetchFn: typeof fetch = (u, i) => fetch(u, i), baseUrl = typeof location !== 'undefined' ? location.origin : ''): Promise<void> {
+    let layers: { id: string; access?: LayerAccessKind }[];
+    try {
+      const r = await fetchFn(`${baseUrl}/api/layers`, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      if (!r.ok) return;
+      layers = ((await r.json()) as { layers: { id: string; access?: LayerAccessKind }[] }).layers;
+    } catch {
+      return;
+    }
+    const next: Record<string, LayerAccessKind> = {};
+    for (const l of layers) if (l.access) next[l.id] = l.access;
+    // Only a change of known rights reloads: the first answer finds the data loaded under the rights it states.
+    const moved = LAYERS.filter((l) => next[l.id] !== undefined && access.value[l.id] !== undefined && next[l.id] !== access.value[l.id]).map((l) => l.id);
+    access.value = { ...access.value, ...next };
+    const reload = [...new Set([...moved, ...changed])];
+    if (reload.length) dataRefresh.value = { layers: reload, revision: Date.now() * 10 + (++refreshes % 10) };
+  }
+
+  const usable = (id: string) => access.value[id] !== 'none';
+  const visibleLayers = computed(() => LAYERS.filter((l) => visible.value[l.id] && usable(l.id)));
+  // A layer without access is never drawn: the engine would only get 403s for it.
   const states = computed<EngineLayerState[]>(() =>
-    LAYERS.map((l) => ({ id: l.id, visible: !!visible.value[l.id], opacity: opacity.value[l.id] ?? 1 })));
+    LAYERS.map((l) => ({ id: l.id, visible: !!visible.value[l.id] && usable(l.id), opacity: opacity.value[l.id] ?? 1 })));
   const groups = computed(() => groupLayers(LAYERS, groupBy.value, search.value));
 
   return {
-    visible, opacity, search, groupBy, visibleLayers, states, groups,
-    setVisible, toggle, showOnly, setOpacity, setSearch,
+    visible, opacity, search, groupBy, visibleLayers, states, groups, access, dataRefresh,
+    setVisible, toggle, showOnly, setOpacity, setSearch, loadAccess,
     shownAt: (zoom: number, tileset?: Tileset) => shownLayerIds(visible.value, zoom, tileset),
   };
 });

@@ -5,7 +5,11 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 
 export type UserRole = 'admin' | 'operator' | 'grid_manager' | 'planner' | 'analyst';
-export interface SessionUser { username: string; role: UserRole; name: string; grids?: string[]; layers?: string[] }
+export interface SessionUser {
+  username: string; role: UserRole; name: string; grids?: string[]; layers?: string[];
+  /** The user's department (issue 10: DepartmentId; the server fills the role's default). */
+  department?: string | null;
+}
 
 export const ROLE_TITLES: Record<UserRole, string> = {
   admin: '系统管理员', operator: '值班调度员', grid_manager: '网格员', planner: '规划编辑员', analyst: '数据分析员',

@@ -30,6 +30,8 @@ describe('wall feed', () => {
     }, { open: () => { const s = fakeSocket(); sockets.push(s); return s; }, fetchFn });
     await vi.advanceTimersByTimeAsync(0);
     expect(seen).toEqual([1]);
+    // The summary's route since issue 10 (/api/indicators is the indicator system's now).
+    expect((fetchFn as unknown as ReturnType<typeof vi.fn>).mock.calls[0][0]).toBe('http://h/api/wall/summary');
     const s = sockets[0];
     s.onopen!();
     s.onmessage!({ data: JSON.stringify({ type: 'indicators', ...ind(200, 5) }) });

@@ -1,4 +1,5 @@
-// The wall's live channel: GET /api/indicators once, then the /ws feed's {type:'indicators'} pushes (every
+// The wall's live channel: GET /api/wall/summary once (it was /api/indicators before issue 10 gave that route to the
+// indicator system), then the /ws feed's {type:'indicators'} pushes (every
 // 5 s) and the operator's {type:'wall'} commands. Reconnects with backoff; after a reconnect, and whenever
 // no push came for a while (a feed that drops the frame), the indicators are fetched again.
 import type { Indicators, WallMessage } from '../../../layers/wall/model.ts';
@@ -37,7 +38,7 @@ export function startWallFeed(baseUrl: string, h: WallFeedHandlers, deps: { open
 
   async function load(): Promise<void> {
     try {
-      const res = await fetchFn(`${baseUrl.replace(/\/+$/, '')}/api/indicators`, { credentials: 'same-origin' });
+      const res = await fetchFn(`${baseUrl.replace(/\/+$/, '')}/api/wall/summary`, { credentials: 'same-origin' });
       const body = await res.json().catch(() => null) as (Indicators & { error?: { message: string } }) | null;
       if (!res.ok || !body) { h.error(body?.error?.message ?? `HTTP ${res.status}`); return; }
       accept(body);

@@ -34,6 +34,11 @@ const zhCN = {
   'status.handled': '待核查',
   unknownTown: '未知',
   noAlarms: '全市无告警',
+  // issue 10 (H7): the town indicators panel
+  townIndicators: '各镇指标',
+  townIndicatorsAt: '计算于 {time}',
+  townIndicatorsNone: '指标尚未计算',
+  townIndicatorsFailed: '指标不可用：{detail}',
   'kind.camera': '摄像头',
   // the console
   console: '大屏遥控',
@@ -83,6 +88,10 @@ const en: Record<Key, string> = {
   unknownTown: 'Unknown',
   noAlarms: 'No alarms in the city',
   'kind.camera': 'Cameras',
+  townIndicators: 'Indicators by town',
+  townIndicatorsAt: 'Computed {time}',
+  townIndicatorsNone: 'Not computed yet',
+  townIndicatorsFailed: 'Indicators unavailable: {detail}',
   console: 'Wall remote',
   consoleTown: 'Town',
   consoleFly: 'Fly the wall there',
