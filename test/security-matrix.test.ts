@@ -13,6 +13,8 @@ import WebSocket from 'ws';
 import { getLayer, type Role } from '../layers/catalog.ts';
 import { openFlatGeobuf } from '../layers/formats/flatgeobuf.ts';
 import { methodsFor, ROUTE_RULES, ruleFor, type RouteRule } from '../tile-server/auth/policy.ts';
+import { layerAccess } from '../layers/governance/access.ts';
+import { departmentOf } from '../tile-server/auth/auth-service.ts';
 import { pointOnGeometry } from '../tile-server/export-formats.ts';
 import { DATA_DIR, startTestServer, WEB_DIR, type TestServer } from './helpers/browser.ts';
 import { json, raw, type Raw } from './helpers/http.ts';
@@ -128,6 +130,17 @@ const SAMPLES: Record<string, (c: Ctx) => Sample> = {
   'GET /api/rules': () => ({ path: '/api/rules' }),
   'PUT /api/rules': () => ({ path: '/api/rules', body: { rules: 'not a list' } }),
   'GET /api/telemetry/stats': () => ({ path: '/api/telemetry/stats' }),
+  // H3: the data catalog (metadata of graded layers too: no `layer`, every signed-in role gets 200).
+  'GET /api/catalog': () => ({ path: `/api/catalog?q=${encodeURIComponent('危险')}` }),
+  'GET /api/catalog/:name': () => ({ path: '/api/catalog/hazards' }),
+  // H1: sharing. A purpose too short (400) changes nothing; rights on a request are the service's (404 for an unknown id).
+  'POST /api/catalog/:name/requests': () => ({ path: '/api/catalog/hazards/requests', body: { purpose: '短', days: 7 }, layer: 'hazards' }),
+  'GET /api/sharing': () => ({ path: '/api/sharing?box=mine' }),
+  'GET /api/sharing/:id': () => ({ path: '/api/sharing/sr-00000000-none' }),
+  'POST /api/sharing/:id/approve': () => ({ path: '/api/sharing/sr-00000000-none/approve', body: {} }),
+  'POST /api/sharing/:id/refuse': () => ({ path: '/api/sharing/sr-00000000-none/refuse', body: { reason: '权限矩阵测试' } }),
+  'POST /api/sharing/:id/revoke': () => ({ path: '/api/sharing/sr-00000000-none/revoke', body: { reason: '权限矩阵测试' } }),
+  'POST /api/sharing/:id/feedback': () => ({ path: '/api/sharing/sr-00000000-none/feedback', body: { text: '权限矩阵测试' } }),
   'GET /api/layers': () => ({ path: '/api/layers' }),
   'GET /api/layers/:layer/features/:id': (c) => ({ path: `/api/layers/facilities/features/${c.places.facility}`, layer: 'facilities' }),
   'GET /api/layers/:layer/features/:id/history': (c) => ({ path: `/api/layers/facilities/features/${c.places.facility}/history`, layer: 'facilities' }),
@@ -141,12 +154,24 @@ const SAMPLES: Record<string, (c: Ctx) => Sample> = {
   'POST /api/imports': () => ({ path: '/api/imports?layer=facilities&mode=preview&filename=empty.geojson', bytes: Buffer.from('{"type":"FeatureCollection","features":[]}'), contentType: 'application/geo+json', layer: 'facilities' }),
   'POST /api/publish': () => ({ path: '/api/publish', body: { layer: 'facilities' }, unavailable: 'geoserver_not_configured' }),
   'GET /api/audit': () => ({ path: '/api/audit?limit=1' }),
+  // H4: retention. A purge is harmless here: the test server's rows are all inside their periods (expired sessions aside).
+  'GET /api/lifecycle': () => ({ path: '/api/lifecycle' }),
+  'POST /api/lifecycle/purge': () => ({ path: '/api/lifecycle/purge' }),
   'GET /api/users': () => ({ path: '/api/users' }),
   'POST /api/users': () => ({ path: '/api/users', body: { username: '' } }),
   'GET /api/users/:username': () => ({ path: '/api/users/analyst' }),
   'PUT /api/users/:username': () => ({ path: '/api/users/no-such-user-9', body: { name: '无此人' } }),
   'DELETE /api/users/:username': () => ({ path: '/api/users/no-such-user-9' }),
-  'GET /api/indicators': () => ({ path: '/api/indicators' }),
+  'GET /api/wall/summary': () => ({ path: '/api/wall/summary' }),
+  // H5: the indicator system. Writes get invalid bodies (422) or unknown ids (404); a computation is harmless.
+  'GET /api/indicators': () => ({ path: '/api/indicators?level=town' }),
+  'GET /api/indicators/series': (c) => ({ path: `/api/indicators/series?indicator=dispatch_minutes&level=grid&code=${c.places.gridA}` }),
+  'GET /api/indicators/definitions': () => ({ path: '/api/indicators/definitions' }),
+  'POST /api/indicators/definitions': () => ({ path: '/api/indicators/definitions', body: { id: 'X' } }),
+  'PUT /api/indicators/definitions/:id': () => ({ path: '/api/indicators/definitions/no_such_indicator', body: { name: '' } }),
+  'DELETE /api/indicators/definitions/:id': () => ({ path: '/api/indicators/definitions/no_such_indicator' }),
+  'POST /api/indicators/preview': () => ({ path: '/api/indicators/preview', body: { formula: '1 +', level: 'town' } }),
+  'POST /api/indicators/compute': () => ({ path: '/api/indicators/compute', body: {} }),
   'POST /api/wall': () => ({ path: '/api/wall', body: { cmd: 'no-such-command' } }),
   'POST /api/patrols/checkin': (c) => ({ path: '/api/patrols/checkin', body: { ...c.places.pointA, at: Date.now() } }),
   'GET /api/patrols/track': () => ({ path: '/api/patrols/track?date=2026-01-01' }),
@@ -162,7 +187,12 @@ function expected(rule: RouteRule, role: UserRole | null, s: Sample): Expect {
   if (rule.roles === 'public') return 'ok';
   if (!role) return 401;
   if (rule.roles !== 'signed_in' && !rule.roles.includes(role)) return 403;
-  if (s.layer && !getLayer(s.layer)!.roles.includes(role)) return 403;
+  if (s.layer && rule.layerData) {
+    // Issue 10: the layer's grade decides (the demo users have their role's default department; no grants here):
+    // responders are core (城运中心's), so planners and analysts get 403 grant_required.
+    const a = layerAccess({ id: role, role, department: departmentOf({ role, department: null }) }, getLayer(s.layer)!, [], Date.now());
+    if (a.kind === 'none') return 403;
+  } else if (s.layer && !getLayer(s.layer)!.roles.includes(role)) return 403;
   return 'ok';
 }
 

@@ -15,7 +15,10 @@ import { EDIT_ROUTES, EditApi } from './editing/api.ts';
 import type { ImportApi } from './editing/import-api.ts';
 import type { PublishApi } from './geoserver/publish-api.ts';
 import { WALL_ROUTES, type WallApi } from './wall-api.ts';
+import { INDICATOR_ROUTE, IndicatorApi } from './indicators/api.ts';
 import { PATROL_ROUTE, PatrolApi } from './patrol.ts';
+import { CatalogApi } from './catalog-api.ts';
+import { SharingApi } from './sharing/api.ts';
 import { TileService, unknownTileset } from './tile-route.ts';
 import { buildTileJson } from './tilejson.ts';
 import type { AuthService } from './auth/auth-service.ts';
@@ -23,10 +26,13 @@ import { AUTH_ROUTES, AuthApi } from './auth/api.ts';
 import { admit } from './auth/gate.ts';
 import { maybeActorOf } from './auth/request-actor.ts';
 import { handleAudit, type EditAuditSource, type SecurityAudit } from './auth/audit.ts';
+import { LIFECYCLE_ROUTE, LifecycleApi } from './lifecycle/api.ts';
 import { ruleFor } from './auth/policy.ts';
 import { applySecurityHeaders } from './security-headers.ts';
-import { personalView } from './personal-data.ts';
+import { personalView, type PersonalView } from './personal-data.ts';
 import { hasPersonal } from '../layers/security/masking.ts';
+import type { GrantSource } from '../layers/governance/model.ts';
+import { governanceOf } from '../layers/governance/grades.ts';
 
 export interface RouterContext {
   tiles: TileService;
@@ -58,8 +64,21 @@ export interface RouterContext {
   wall?: WallApi;
   /** Patrol check-ins and tracks of grid managers (POST /api/patrols/checkin, GET /api/patrols/track); rejects → 503. */
   patrols?: Promise<PatrolApi>;
+  /** The city indicator system (/api/indicators…, issue 10); rejects when its store did not open (→ 503). */
+  indicators?: Promise<IndicatorApi>;
   /** GET /api/audit (admin): the security audit and the edit audit; also where personal data seen in full is recorded. */
   audit?: { security: SecurityAudit; edits?: () => Promise<EditAuditSource> };
+  /** Retention and purge (issue 10): GET /api/lifecycle, POST /api/lifecycle/purge (admin); absent → 404. */
+  lifecycle?: LifecycleApi;
+  /** Sharing grants in force (issue 10, the sharing service): every route that serves a layer decides access with
+   *  them (auth/gate.ts, personal-data.ts). Absent → nobody holds a grant (graded layers: owners, admin, standing roles only). */
+  sharing?: GrantSource;
+  /** The server's clock (ServerOptions.clock): grant expiry is judged by it. Default Date.now. */
+  clock?: () => number;
+  /** The data resource catalog (GET /api/catalog, GET /api/catalog/{layer}; issue 10, H3); absent → 404. */
+  catalog?: CatalogApi;
+  /** Data sharing (POST /api/catalog/{layer}/requests, /api/sharing…; issue 10, H1); absent → 503 sharing_unavailable. */
+  sharingApi?: SharingApi;
 }
 
 /** Writes editing takes: E1's routes under /api/layers (EditApi.acceptsMethod), POST /api/imports, POST /api/publish. */
@@ -118,7 +137,7 @@ export function createHandler(ctx: RouterContext): (req: IncomingMessage, res: S
     try {
       // Preflights carry no credentials and reach no handler; everything else passes the gate first.
       if (method === 'OPTIONS') return dispatch(req, res);
-      const pending = admit(ctx.auth, req, method, pathOf(req.url));
+      const pending = admit(ctx.auth, req, method, pathOf(req.url), { grants: ctx.sharing ?? null, clock: ctx.clock });
       if (pending) {
         pending.then(() => dispatch(req, res), (err: unknown) => { req.resume(); fail(ctx, req, res, err, head); });
         return;
@@ -160,12 +179,17 @@ function handleAdmitted(ctx: RouterContext, authApi: AuthApi, req: IncomingMessa
           if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
         }
+        if (method !== 'OPTIONS' && IndicatorApi.acceptsMethod(method ?? '', path)) {
+          const out = route(ctx, req, res, false);
+          if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
+          return;
+        }
         if (method === 'PUT' && telemetryPut) {
           const out = route(ctx, req, res, false);
           if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
         }
-        if (method === 'POST' && (incidentPost || path === '/api/wall' || PatrolApi.acceptsPost(path) || (parsePost && (path === QUERY_PATH || ctx.address)))) {
+        if (method === 'POST' && (incidentPost || path === '/api/wall' || PatrolApi.acceptsPost(path) || LifecycleApi.acceptsPost(path) || SharingApi.acceptsPost(path) || (parsePost && (path === QUERY_PATH || ctx.address)))) {
           const out = route(ctx, req, res, false);
           if (out) out.catch((err: unknown) => fail(ctx, req, res, err, false));
           return;
@@ -239,10 +263,17 @@ function route(ctx: RouterContext, req: IncomingMessage, res: ServerResponse, he
       if ((INCIDENT_ROUTES as readonly string[]).includes(s[1])) return incidentRoute(ctx, req, res, s, query, head);
       if ((TELEMETRY_ROUTES as readonly string[]).includes(s[1])) return telemetryRoute(ctx, req, res, s, query, head);
       if (s[1] === 'audit' && s.length === 2 && ctx.audit) return handleAudit(req, res, query, head, ctx.audit);
+      if (s[1] === LIFECYCLE_ROUTE && ctx.lifecycle) return ctx.lifecycle.handle(req, res, s, query, head);
       if ((EDIT_ROUTES as readonly string[]).includes(s[1])) return editRoute(ctx, req, res, s, query, head);
       if (s[1] === 'imports' && s.length === 2) return importRoute(ctx, req, res, query);
       if (s[1] === 'publish' && s.length === 2) return publishRoute(ctx, req, res, query);
       if ((WALL_ROUTES as readonly string[]).includes(s[1]) && ctx.wall) return ctx.wall.handle(req, res, s, query, head);
+      if (SharingApi.owns(s)) {
+        if (!ctx.sharingApi) { req.resume(); throw new HttpError(503, 'sharing_unavailable', '数据共享服务暂不可用（见服务日志：共享库未能打开）。Data sharing is unavailable: its store did not open (see the server log).', { 'Retry-After': '10' }); }
+        return ctx.sharingApi.handle(req, res, s, query, head);
+      }
+      if (ctx.catalog && CatalogApi.handles(s)) return ctx.catalog.handle(req, res, s, query, head);
+      if (s[1] === INDICATOR_ROUTE) return service(ctx.indicators, req, 'indicators_unavailable', '城市运行指标').then((api) => api.handle(req, res, s, query, head));
       if (s[1] === PATROL_ROUTE) return service(ctx.patrols, req, 'patrols_unavailable', '巡查签到').then((api) => api.handle(req, res, s, query, head));
       if (!ctx.address) throw noRoute('/tiles, /ogc, /data, /healthz');
       return ctx.address.handle(req, res, s, query, head);
@@ -329,17 +360,17 @@ async function layerData(ctx: RouterContext, req: IncomingMessage, res: ServerRe
     return;
   }
   view.done(`GET /data/${layer.def.id}.fgb`);
-  // Personal data in full: no shared cache may keep it (and the next caller may be masked).
-  const personal = hasPersonal(layer.def);
+  // Personal data in full, or a graded layer: no shared cache may keep it (the next caller may be masked or refused).
+  const personal = hasPersonal(layer.def) || governanceOf(layer.def).grade === 'sensitive' || governanceOf(layer.def).grade === 'core';
   const edited = await layer.editedBytes();
   if (!edited) return dataFile(req, res, layer.path, 'application/flatgeobuf', head, personal ? 'private, max-age=0, must-revalidate' : undefined);
   sendBytes(req, res, edited.bytes, edited.etag, { contentType: 'application/flatgeobuf', cacheControl: `${personal ? 'private' : 'public'}, max-age=0, must-revalidate`, head });
 }
 
-/** The layers the signed-in role may read (LayerDef.roles), for listings. */
-function readableLayers(layers: Map<string, FeatureLayer>, req: IncomingMessage): Map<string, FeatureLayer> {
-  const role = maybeActorOf(req)?.role;
-  return new Map([...layers].filter(([, l]) => role !== undefined && l.def.roles.includes(role as never)));
+/** The layers the signed-in caller may read (role, grade, sharing grants: PersonalView.canSee), for listings. */
+function readableLayers(layers: Map<string, FeatureLayer>, req: IncomingMessage, view: PersonalView): Map<string, FeatureLayer> {
+  if (!maybeActorOf(req)) return new Map();
+  return new Map([...layers].filter(([, l]) => view.canSee(l.def)));
 }
 
 function noRoute(expected: string): HttpError {
@@ -373,10 +404,10 @@ async function ogcRoute(ctx: RouterContext, req: IncomingMessage, res: ServerRes
   if (n === 1) out = ogc.landing(base, q);
   else if (n === 2 && s[1] === 'conformance') out = ogc.conformance(q);
   else if (n === 2 && s[1] === 'api') out = ogc.openApi(base, ctx.layers);
-  else if (n === 2 && s[1] === 'collections') out = await ogc.collections(base, readableLayers(ctx.layers, req), q, view);
+  else if (n === 2 && s[1] === 'collections') out = await ogc.collections(base, readableLayers(ctx.layers, req, view), q, view);
   else if (n >= 3 && n <= 5 && s[1] === 'collections') {
     const layer = ogc.findLayer(ctx.layers, s[2]);
-    if (n === 3) out = await ogc.collectionDoc(base, layer, q);
+    if (n === 3) out = await ogc.collectionDoc(base, layer, q, view);
     else if (s[3] !== 'items') throw noRoute('/ogc/collections/{id}/items');
     else if (n === 4) out = await ogc.items(base, layer, q, view);
     else {

@@ -24,7 +24,13 @@ import { TileService } from './tile-route.ts';
 import { AuthService, type AuthOptions, type DemoGrid } from './auth/auth-service.ts';
 import { openUserStore } from './auth/user-store.ts';
 import type { FeatureLayer } from './feature-store.ts';
+import { CatalogApi } from './catalog-api.ts';
+import { SharingApi } from './sharing/api.ts';
+import { SharingService } from './sharing/service.ts';
 import { WallApi } from './wall-api.ts';
+import { openIndicators } from './indicators/open.ts';
+import type { IndicatorService } from './indicators/service.ts';
+import { openLifecycle } from './lifecycle/open-lifecycle.ts';
 import { openPatrolStore, PatrolApi } from './patrol.ts';
 import { actorOf } from './auth/request-actor.ts';
 import { openSecurityAudit, SecurityAudit, type NewSecurityEvent } from './auth/audit.ts';
@@ -78,6 +84,22 @@ export interface ServerOptions {
   userDatabaseUrl?: string | null;
   /** Session and rate-limit settings (tests: a short idle time, a controllable clock, more sign-ins per minute). */
   auth?: AuthOptions;
+  /** SQLite file of the sharing requests and grant usage (issue 10) when there is no sharing database URL (default:
+   *  sharing.sqlite beside `incidentDbFile` when given, else ONEMAP_SHARING_FILE or var/sharing.sqlite; with `demoPassword`
+   *  and neither this nor `sharingDatabaseUrl`: in memory, like the users it refers to). */
+  sharingDbFile?: string;
+  /** PostgreSQL for sharing (schema sharing); undefined → SHARING_DATABASE_URL, else the incidents' URL; null → the SQLite file. */
+  sharingDatabaseUrl?: string | null;
+  /** How often the city indicators are computed (issue 10, tile-server/indicators); 0 = never, and then none at start
+   *  either (tests call POST /api/indicators/compute). Default 15 min, plus one computation right after start. */
+  indicatorIntervalMs?: number;
+  /** SQLite file of the indicator store (default: indicators.sqlite beside `incidentDbFile`, else ONEMAP_INDICATORS_FILE or var/indicators.sqlite). */
+  indicatorDbFile?: string;
+  /** PostgreSQL for the indicators (schema indicators); undefined → INDICATOR_DATABASE_URL, else the incidents' URL; null → the SQLite file. */
+  indicatorDatabaseUrl?: string | null;
+  /** Retention (issue 10, tile-server/lifecycle): how often the purge runs, ms; it also runs once at start. 0 = never
+   *  (neither; tests call POST /api/lifecycle/purge). Default 24 h. */
+  purgeIntervalMs?: number;
 }
 export interface RunningServer {
   url: string; port: number; close(): Promise<void>;
@@ -87,6 +109,10 @@ export interface RunningServer {
   telemetry: Promise<TelemetryService>;
   /** The edit service once the stored edits are replayed; rejects when editing is unavailable. */
   editing: Promise<EditService>;
+  /** The indicator engine once its store is open; rejects when unavailable. */
+  indicators: Promise<IndicatorService>;
+  /** The sharing service (grants, requests); null when its store did not open (then nobody holds a grant). */
+  sharing: SharingService | null;
 }
 
 /**
@@ -158,6 +184,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const auth = await openAuth(opts, databaseUrl, layers, log, (e) => security.record(e));
   // Signing out or changing a user closes their live sockets: the feed's filters were chosen for the old rights.
   auth.onSessionsEnded((e) => live.closeSessions(e));
+  // Sharing (issue 10): grants for graded layers, answered from memory on every request. A store that does not open
+  // leaves the routes 503 and nobody with a grant (fail closed), the rest of the server up.
+  const sharing = await openSharing(opts, databaseUrl, clock, log, (e) => security.record(e));
+  // The live feed sends layer events and responder positions by layer access, judged per message with these grants (H2).
+  live.setAccess(sharing, clock);
+  sharing?.onChange((usernames) => live.accessChanged(usernames));
   // Patrol check-ins (issue 9, the phone): beside the incidents — patrols.sqlite next to their file, or schema `patrol` in their PostgreSQL.
   const patrolStore = openPatrolStore({
     databaseUrl: opts.incidentDatabaseUrl === undefined ? process.env.INCIDENT_DATABASE_URL || databaseUrl : opts.incidentDatabaseUrl,
@@ -166,9 +198,40 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   patrolStore.catch((e: Error) => log(`巡查签到不可用 patrols unavailable: ${e.message}`));
   const patrols = patrolStore.then((store) => new PatrolApi({ store, clock, actorOf }));
   patrols.catch(() => {});
+  // The city indicator system (issue 10): definitions and the time series beside the incidents, computed on a schedule.
+  const indicators = openIndicators({
+    dataDir: opts.dataDir,
+    databaseUrl: opts.indicatorDatabaseUrl === undefined ? process.env.INDICATOR_DATABASE_URL || incidentUrlForAudit : opts.indicatorDatabaseUrl,
+    incidentDbFile: opts.incidentDbFile, file: opts.indicatorDbFile,
+    incidents: incidentService, telemetry, patrols: patrolStore,
+    layerFile: async (id) => {
+      const l = layers.get(id);
+      if (!l) throw new Error(`图层 ${id} 未构建 layer ${id} is not built (npm run data)`);
+      return l.open();
+    },
+    clock, log: (m) => log(`[indicators] ${m}`), intervalMs: opts.indicatorIntervalMs,
+  });
+  indicators.catch((e: Error) => log(`城市运行指标不可用 indicators unavailable: ${e.message}`));
+  const indicatorApi = indicators.then((i) => i.api);
+  indicatorApi.catch(() => {});
+  const indicatorService = indicators.then((i) => i.service);
+  indicatorService.catch(() => {});
+  // Retention (issue 10): every rule's store, purged at start and daily; each run recorded in the security audit.
+  const lifecycle = openLifecycle({
+    clock, security, log, intervalMs: opts.purgeIntervalMs,
+    sources: {
+      telemetry: () => telemetry.then((t) => t.store),
+      incidents: () => incidents.then((i) => i.store),
+      patrols: () => patrolStore,
+      sessions: async () => ({ store: auth.store, idleMs: auth.idleMs, clock: auth.clock }),
+      audit: async () => security,
+      ...(sharing ? { sharingUsage: async () => sharing.store } : {}),
+    },
+  });
   const ctx = {
     auth,
     patrols,
+    indicators: indicatorApi,
     tiles,
     wall,
     editing: editApi,
@@ -178,6 +241,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     address,
     query: store ? new QueryApi(store, address, security) : undefined,
     audit: { security, edits: () => editService },
+    lifecycle: lifecycle.api,
+    sharing: sharing ?? undefined,
+    clock,
+    sharingApi: sharing ? new SharingApi({ service: sharing, areaExists: areaCodes(layers) }) : undefined,
+    // The data resource catalog (issue 10): metadata of every layer, lineage from the edit audit, quality in the background.
+    catalog: new CatalogApi({
+      dataDir: opts.dataDir, layers, edits: () => editService, clock, log,
+      // Realtime layers are as fresh as the live systems behind them, not as their built files.
+      activity: {
+        sensors: () => telemetry.then((t) => t.counters().lastBatchAt),
+        incidents: () => incidentService.then(async (s) => (await s.list({ limit: 1 })).items[0]?.updatedAt ?? null),
+      },
+    }),
     incidents: incidentApi,
     telemetry: telemetryApi,
     layers,
@@ -228,17 +304,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     await listen(server, opts.port ?? 8080, host);
   } catch (err) {
+    await lifecycle.service.close();
     wall.close();
     live.close();
+    await indicators.then((i) => i.service.close(), () => {});
     await patrolStore.then((p) => p.close(), () => {});
     await telemetry.then((t) => t.close(), () => {});
     await incidents.then((i) => i.close(), () => {});
     await editing.then((e) => e.close(), () => {});
     await store?.close().catch(() => {});
+    await sharing?.close().catch(() => {});
     await auth.close().catch(() => {});
     await security.close().catch(() => {});
     throw err;
   }
+  if (lifecycle.service.intervalMs > 0) lifecycle.service.start();
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -268,11 +348,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     incidents: incidentService,
     telemetry,
     editing: editService,
+    sharing,
+    indicators: indicatorService,
     close: () => (closing ??= (async () => {
+      await lifecycle.service.close(); // a purge in progress finishes before its stores close
       // Telemetry first: its last batch may still open incidents and push to the feed.
       await telemetry.then((t) => t.close(), () => {});
       wall.close();
       live.close();
+      await indicators.then((i) => i.service.close(), () => {});
       await patrolStore.then((p) => p.close(), () => {});
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -282,6 +366,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await incidents.then((i) => i.close(), () => {});
       await editing.then((e) => e.close(), () => {});
       await store?.close();
+      await sharing?.close().catch((e: Error) => log(`数据共享库关闭失败 sharing store close failed: ${e.message}`));
       await auth.close();
       await security.close();
     })()),
@@ -296,7 +381,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 async function openIncidents(
   opts: ServerOptions, databaseUrl: string | null, spatial: SpatialStore | null, address: AddressApi, live: LiveHub,
   clock: () => number, log: (msg: string) => void,
-): Promise<{ api: IncidentApi; service: IncidentService; close(): Promise<void> }> {
+): Promise<{ api: IncidentApi; service: IncidentService; store: IncidentStore; close(): Promise<void> }> {
   if (!spatial) throw new Error('空间查询存储未能打开（事件需要网格与地址查询）the spatial store did not open (incidents need grid and address lookups)');
   const url = opts.incidentDatabaseUrl === undefined ? process.env.INCIDENT_DATABASE_URL || databaseUrl : opts.incidentDatabaseUrl;
   const store: IncidentStore = await openIncidentStore({ databaseUrl: url, file: opts.incidentDbFile });
@@ -330,7 +415,7 @@ async function openIncidents(
     ).finally(() => { sweeping = false; });
   }, every) : undefined;
   timer?.unref();
-  return { api, service, close: async () => { if (timer) clearInterval(timer); await store.close(); } };
+  return { api, service, store, close: async () => { if (timer) clearInterval(timer); await store.close(); } };
 }
 
 /** The telemetry service beside the listen (like incidents): the HTTP server is up while devices load. */
@@ -400,6 +485,42 @@ function listen(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
+}
+
+/** The sharing service on its store (see ServerOptions.sharingDbFile); null, logged, when the store does not open. */
+async function openSharing(opts: ServerOptions, databaseUrl: string | null, clock: () => number, log: (msg: string) => void,
+  audit: (e: NewSecurityEvent) => void): Promise<SharingService | null> {
+  const ephemeral = opts.demoPassword !== undefined && opts.sharingDbFile === undefined && opts.sharingDatabaseUrl === undefined;
+  const incidentUrl = opts.incidentDatabaseUrl === undefined ? process.env.INCIDENT_DATABASE_URL || databaseUrl : opts.incidentDatabaseUrl;
+  const url = ephemeral ? null : opts.sharingDatabaseUrl === undefined ? process.env.SHARING_DATABASE_URL || incidentUrl : opts.sharingDatabaseUrl;
+  const file = ephemeral ? ':memory:' : opts.sharingDbFile ?? (opts.incidentDbFile ? join(dirname(opts.incidentDbFile), 'sharing.sqlite') : process.env.ONEMAP_SHARING_FILE || undefined);
+  try {
+    return await SharingService.open({ databaseUrl: url, file, clock, log: (m) => log(`[sharing] ${m}`), audit });
+  } catch (e) {
+    log(`数据共享不可用 sharing unavailable: ${(e as Error).message}`);
+    return null;
+  }
+}
+
+/** Whether a town, village or grid code exists (for sharing scopes): the codes of the built layers, read once. */
+function areaCodes(layers: Map<string, FeatureLayer>): (code: string) => Promise<boolean> {
+  let codes: Promise<Set<string>> | undefined;
+  const load = async (): Promise<Set<string>> => {
+    const out = new Set<string>();
+    for (const id of ['towns', 'villages', 'grids']) {
+      const l = layers.get(id);
+      if (!l) continue;
+      for (const c of (await l.open()).column('code')) if (c !== null && c !== undefined) out.add(String(c));
+    }
+    return out;
+  };
+  return async (code) => {
+    const p = (codes ??= load());
+    p.catch(() => { codes = undefined; });
+    const set = await p;
+    // Without the built admin layers only the format was checked (api.ts): do not refuse every code.
+    return set.size === 0 || set.has(code);
+  };
 }
 
 /**

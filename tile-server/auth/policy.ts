@@ -4,7 +4,8 @@
 //
 // Patterns: literal segments, `:name` for one segment (with an optional literal suffix, `:layer.fgb`), and a
 // trailing `*` for any rest (zero or more segments). A `:layer` parameter also checks LayerDef.roles of that
-// layer (so /ogc/collections/{layer} and /data/{layer}.fgb answer 403 for a role the catalog does not list).
+// layer (so /ogc/collections/{layer} and /data/{layer}.fgb answer 403 for a role the catalog does not list);
+// rules marked `layerData` check the layer's grade and the caller's sharing grants instead (issue 10).
 // 'GET' rules also cover HEAD. Scope (a grid manager's grids, a planner's layers) is checked in the handlers
 // with actor.grids / actor.layers: it depends on the data, not the route.
 import type { Role } from '../../layers/catalog.ts';
@@ -14,6 +15,9 @@ export interface RouteRule {
   pattern: string;
   roles: Role[] | 'public' | 'signed_in';
   note?: string;
+  /** The route lets the `:layer`'s data out (or changes it): the gate decides with layers/governance/access.ts (grade,
+   *  department, sharing grants) instead of LayerDef.roles alone; a write needs full access. Issue 10. */
+  layerData?: boolean;
 }
 
 const OPS: Role[] = ['admin', 'operator'];
@@ -24,6 +28,8 @@ const CASE_READ: Role[] = ['admin', 'operator', 'grid_manager', 'analyst'];
 /** Editors: per-layer rights are LayerDef.edit.roles, checked by the edit service. */
 const EDITORS: Role[] = ['admin', 'planner', 'grid_manager'];
 const ADMIN: Role[] = ['admin'];
+/** Who reads the city indicators (issue 10). */
+const INDICATOR_READ: Role[] = ['admin', 'operator', 'analyst', 'planner', 'grid_manager'];
 
 export const ROUTE_RULES: RouteRule[] = [
   // The sign-in page and the basemap: public, so the page can load and show the map behind the sign-in form.
@@ -43,14 +49,14 @@ export const ROUTE_RULES: RouteRule[] = [
   { method: 'GET', pattern: '/tiles/:tileset.json', roles: 'signed_in' },
   { method: 'GET', pattern: '/tiles/:tileset/*', roles: 'signed_in' },
   { method: 'GET', pattern: '/pmtiles/:tileset.pmtiles', roles: 'signed_in' },
-  { method: 'GET', pattern: '/data/:layer.fgb', roles: 'signed_in', note: 'and LayerDef.roles' },
+  { method: 'GET', pattern: '/data/:layer.fgb', roles: 'signed_in', note: 'and layer access (grade, grants)', layerData: true },
   { method: 'GET', pattern: '/ogc', roles: 'signed_in' },
   { method: 'GET', pattern: '/ogc/conformance', roles: 'signed_in' },
   { method: 'GET', pattern: '/ogc/api', roles: 'signed_in' },
   { method: 'GET', pattern: '/ogc/collections', roles: 'signed_in', note: 'lists the layers the role may read' },
-  { method: 'GET', pattern: '/ogc/collections/:layer', roles: 'signed_in', note: 'and LayerDef.roles' },
-  { method: 'GET', pattern: '/ogc/collections/:layer/items', roles: 'signed_in', note: 'and LayerDef.roles' },
-  { method: 'GET', pattern: '/ogc/collections/:layer/items/:id', roles: 'signed_in', note: 'and LayerDef.roles' },
+  { method: 'GET', pattern: '/ogc/collections/:layer', roles: 'signed_in', note: 'and layer access (grade, grants)', layerData: true },
+  { method: 'GET', pattern: '/ogc/collections/:layer/items', roles: 'signed_in', note: 'and layer access (grade, grants)', layerData: true },
+  { method: 'GET', pattern: '/ogc/collections/:layer/items/:id', roles: 'signed_in', note: 'and layer access (grade, grants)', layerData: true },
   { method: 'POST', pattern: '/api/address/parse', roles: 'signed_in' },
   { method: 'GET', pattern: '/api/address/:name', roles: 'signed_in', note: 'search (rate-limited), reverse, entity, {code}' },
   { method: 'GET', pattern: '/api/lookup', roles: 'signed_in', note: 'rate-limited' },
@@ -78,17 +84,35 @@ export const ROUTE_RULES: RouteRule[] = [
   { method: 'GET', pattern: '/api/telemetry/stats', roles: ['admin', 'operator', 'analyst'] },
   // Editing (per layer: LayerDef.edit.roles, gridScoped for grid managers, actor.layers for planners).
   { method: 'GET', pattern: '/api/layers', roles: 'signed_in' },
-  { method: 'GET', pattern: '/api/layers/:layer/features/:id', roles: 'signed_in', note: 'and LayerDef.roles' },
-  { method: 'GET', pattern: '/api/layers/:layer/features/:id/history', roles: 'signed_in', note: 'and LayerDef.roles' },
-  { method: 'POST', pattern: '/api/layers/:layer/features', roles: EDITORS },
-  { method: 'PUT', pattern: '/api/layers/:layer/features/:id', roles: EDITORS },
-  { method: 'DELETE', pattern: '/api/layers/:layer/features/:id', roles: EDITORS },
-  { method: 'POST', pattern: '/api/layers/:layer/features/:id/restore', roles: EDITORS },
-  { method: 'POST', pattern: '/api/layers/:layer/edits', roles: EDITORS },
-  { method: 'POST', pattern: '/api/layers/:layer/validate', roles: EDITORS },
+  { method: 'GET', pattern: '/api/layers/:layer/features/:id', roles: 'signed_in', note: 'and layer access (grade, grants)', layerData: true },
+  { method: 'GET', pattern: '/api/layers/:layer/features/:id/history', roles: 'signed_in', note: 'and layer access (grade, grants)', layerData: true },
+  { method: 'POST', pattern: '/api/layers/:layer/features', roles: EDITORS, layerData: true },
+  { method: 'PUT', pattern: '/api/layers/:layer/features/:id', roles: EDITORS, layerData: true },
+  { method: 'DELETE', pattern: '/api/layers/:layer/features/:id', roles: EDITORS, layerData: true },
+  { method: 'POST', pattern: '/api/layers/:layer/features/:id/restore', roles: EDITORS, layerData: true },
+  { method: 'POST', pattern: '/api/layers/:layer/edits', roles: EDITORS, layerData: true },
+  { method: 'POST', pattern: '/api/layers/:layer/validate', roles: EDITORS, layerData: true },
   { method: 'POST', pattern: '/api/imports', roles: EDITORS, note: '?layer= checked like the edit routes' },
   { method: 'POST', pattern: '/api/publish', roles: ['admin', 'planner'] },
   { method: 'GET', pattern: '/api/audit', roles: ADMIN },
+  // The data resource catalog (issue 10): metadata of every layer for everyone signed in (metadata is not data; each
+  // entry says the caller's access). `:name`, not `:layer`: the gate must not refuse the metadata of a graded layer.
+  { method: 'GET', pattern: '/api/catalog', roles: 'signed_in', note: 'search: q, department, grade, theme' },
+  { method: 'GET', pattern: '/api/catalog/:name', roles: 'signed_in', note: 'one layer: fields, lineage, quality, CRS, formats' },
+  // Data sharing (issue 10, tile-server/sharing): anyone signed in may ask; who may approve, refuse, revoke, see a
+  // request or leave feedback (admin, the owner department's data steward, the requester) is decided by the service.
+  // `:name`, not `:layer`: asking is neither seeing nor editing the layer (no grade check, and a planner may ask for a
+  // layer outside actor.layers); the API checks LayerDef.roles itself (403 layer_forbidden).
+  { method: 'POST', pattern: '/api/catalog/:name/requests', roles: 'signed_in', note: 'request a graded layer: purpose, fields, areas, days' },
+  { method: 'GET', pattern: '/api/sharing', roles: 'signed_in', note: 'box=mine|inbox|all (all: admin), status=' },
+  { method: 'GET', pattern: '/api/sharing/:id', roles: 'signed_in', note: 'requester, the layer\'s approvers, admin' },
+  { method: 'POST', pattern: '/api/sharing/:id/approve', roles: 'signed_in', note: 'admin or the owner\'s data steward; not the requester' },
+  { method: 'POST', pattern: '/api/sharing/:id/refuse', roles: 'signed_in', note: 'admin or the owner\'s data steward, with a reason' },
+  { method: 'POST', pattern: '/api/sharing/:id/revoke', roles: 'signed_in', note: 'admin or the owner\'s data steward, with a reason' },
+  { method: 'POST', pattern: '/api/sharing/:id/feedback', roles: 'signed_in', note: 'the requester, once approved' },
+  // Retention and purge (issue 10, tile-server/lifecycle).
+  { method: 'GET', pattern: '/api/lifecycle', roles: ADMIN, note: 'retention rules, next run, last runs' },
+  { method: 'POST', pattern: '/api/lifecycle/purge', roles: ADMIN, note: 'purge now' },
   // Users (admin).
   { method: 'GET', pattern: '/api/users', roles: ADMIN },
   { method: 'POST', pattern: '/api/users', roles: ADMIN },
@@ -96,8 +120,17 @@ export const ROUTE_RULES: RouteRule[] = [
   { method: 'PUT', pattern: '/api/users/:username', roles: ADMIN },
   { method: 'DELETE', pattern: '/api/users/:username', roles: ADMIN },
   // The wall (A3) and the phone (A4).
-  { method: 'GET', pattern: '/api/indicators', roles: ['admin', 'operator', 'analyst'] },
+  { method: 'GET', pattern: '/api/wall/summary', roles: ['admin', 'operator', 'analyst'], note: 'the wall\'s operating summary (GET /api/indicators before issue 10)' },
   { method: 'POST', pattern: '/api/wall', roles: OPS },
+  // The city indicator system (issue 10). Grid managers read the city and the areas down to their own grids (service).
+  { method: 'GET', pattern: '/api/indicators', roles: INDICATOR_READ },
+  { method: 'GET', pattern: '/api/indicators/series', roles: INDICATOR_READ },
+  { method: 'GET', pattern: '/api/indicators/definitions', roles: INDICATOR_READ },
+  { method: 'POST', pattern: '/api/indicators/definitions', roles: ['admin', 'planner'] },
+  { method: 'PUT', pattern: '/api/indicators/definitions/:id', roles: ['admin', 'planner'], note: 'not built-in ones' },
+  { method: 'DELETE', pattern: '/api/indicators/definitions/:id', roles: ['admin', 'planner'], note: 'not built-in ones' },
+  { method: 'POST', pattern: '/api/indicators/preview', roles: ['admin', 'operator', 'analyst', 'planner'], note: 'nothing saved' },
+  { method: 'POST', pattern: '/api/indicators/compute', roles: ['admin', 'operator', 'planner'] },
   { method: 'POST', pattern: '/api/patrols/checkin', roles: ['grid_manager'] },
   { method: 'GET', pattern: '/api/patrols/track', roles: CASEWORK, note: 'grid managers: their own track' },
   // The live feed (HTTP upgrade; per-message filtering by role and scope in the hub).
