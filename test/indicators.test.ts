@@ -35,7 +35,7 @@ function readFgb(name: string) {
 // ---- the fixed inputs ---------------------------------------------------------------------------------------------
 
 /** Population as the public facts file states it (the only population source; see tile-server/indicators/gather.ts). */
-const FACTS = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'shared', 'data', 'changshu', 'changshu_towns_facts.json'), 'utf8')) as {
+const FACTS = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'geodata', 'source', 'changshu_towns_facts.json'), 'utf8')) as {
   city: { code: string; resident_population: { value: number; year: number }[] }; units: { code: string; population: number | null }[];
 };
 const CITY_POP = [...FACTS.city.resident_population].sort((a, b) => b.year - a.year)[0].value;

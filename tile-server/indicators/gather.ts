@@ -14,12 +14,12 @@ import type { PatrolStore } from '../patrol.ts';
 import type { Area, CheckInFact, Facts, IncidentFact } from './measures.ts';
 
 /**
- * Resident population: the public figures in /work/shared/data (changshu_towns_facts.json: the city's latest
+ * Resident population: the public figures in geodata/source (changshu_towns_facts.json, see its SOURCES.md: the city's latest
  * resident_population, and each town's `population` where a page states it — 7 of 17 towns). Villages and grids
  * have no population source (the addresses' linked residents are synthetic per address, not a census), so their
  * population is null. ONEMAP_TOWN_FACTS overrides the file.
  */
-export const DEFAULT_FACTS_FILE = resolve(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'changshu', 'changshu_towns_facts.json');
+export const DEFAULT_FACTS_FILE = resolve(import.meta.dirname, '..', '..', 'geodata', 'source', 'changshu_towns_facts.json');
 
 export async function loadPopulation(file = process.env.ONEMAP_TOWN_FACTS || DEFAULT_FACTS_FILE): Promise<Map<string, number>> {
   const out = new Map<string, number>();
