@@ -203,14 +203,6 @@ export const createDeckEngine: EngineFactory = async (init) => {
     }
   }
 
-  /** A tile's fill sub-layer (`tiles-{tileset}-{x}-{y}-{z}-polygons-fill`) of a tileset with no visible
-   *  fill: kept for picking (clicks inside a town find it), left out of the frames on screen. */
-  const FILL_SUBLAYER = /^tiles-([a-z]+)-.*-polygons-fill$/;
-  function pickOnlyFill(id: string): boolean {
-    const m = FILL_SUBLAYER.exec(id);
-    return !!m && styleCache.get(m[1] as Tileset)?.filled === false;
-  }
-
   // ---- the Deck
   const deck = new Deck<MapView>({
     parent: container as HTMLDivElement,
@@ -223,7 +215,8 @@ export const createDeckEngine: EngineFactory = async (init) => {
     // click; on software WebGL (headless test browsers, old wall PCs) picking alone takes 0.4–2.5 s, so
     // clicks were lost. A press that moves more than a few pixels is still a drag.
     eventRecognizerOptions: { click: { time: 10_000 } },
-    layerFilter: ({ layer, isPicking }) => (isPicking ? picking : !pickOnlyFill(layer.id)),
+    // (Fills kept for picking alone are left out of the frames on screen by tile-layers.ts.)
+    layerFilter: ({ isPicking }) => (isPicking ? picking : true),
     // And with no layer to draw, deck.gl's own passes would still clear the picking buffer and read it
     // back: readPixels waits for the GPU to finish every frame queued so far, which on software WebGL
     // stalled the page for about a second at the start of each drag. `_pickable: false` skips them

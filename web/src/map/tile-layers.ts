@@ -1,7 +1,9 @@
 // One deck.gl MVTLayer per tileset, styled from the catalog. Tiles are parsed on the main thread:
 // loaders.gl's MVTWorkerLoader would otherwise load its worker script from unpkg.com, and this map
 // must never contact another host (COMMON.md). Parsing an MVT tile takes a few milliseconds.
+import type { FilterContext } from '@deck.gl/core';
 import { MVTLayer } from '@deck.gl/geo-layers';
+import { GeoJsonLayer } from '@deck.gl/layers';
 import { MVTLoader } from '@loaders.gl/mvt';
 import type { Tileset } from '../../../layers/catalog.ts';
 import { CJK_FONT_STACK, LABEL_COLOR, LABEL_HALO, LAYER_PROPERTY, type FeatureLike, type RGBA, type TilesetStyle } from './catalog-style.ts';
@@ -25,6 +27,28 @@ function loadOptionsFor(sourceLayers: string[]) {
 }
 /** SDF glyphs so the white halo keeps labels readable over roads and boundaries. */
 const FONT_SETTINGS = { sdf: true, fontSize: 48, buffer: 6, radius: 12 };
+
+/**
+ * A tile of a tileset whose shown polygons have no visible fill (the administrative overlay: outlines
+ * only). Its fill sub-layer is still needed for picking (a click inside a town finds it, see
+ * PICK_BY_FILL), but drawn on screen it shades every pixel of the tile once per boundary layer
+ * (towns, villages and the city outline each cover the whole map), invisibly, at full cost on
+ * software WebGL. So the fill is drawn only in picking passes, and on screen only in a tile holding
+ * the hovered feature (its hover highlight is drawn by the fill).
+ * This has to be a sub-layer filter: deck.gl's `layerFilter` is asked once per top-level layer
+ * (`tiles-overlay`), never per sub-layer, so a filter on the fill's id there matched nothing.
+ */
+class OutlineTileLayer extends GeoJsonLayer {
+  static override layerName = 'OutlineTileLayer';
+  override filterSubLayer({ layer, isPicking }: FilterContext): boolean {
+    if (isPicking || !layer.id.endsWith('-polygons-fill')) return true;
+    const h = this.props.highlightedObjectIndex;
+    return typeof h === 'number' && h >= 0;
+  }
+}
+// Hoisted: one function per kind, so a rebuilt MVTLayer passes the same prop.
+const OUTLINE_TILE = (props: Record<string, unknown>) => new OutlineTileLayer(props);
+const FILLED_TILE = (props: Record<string, unknown>) => new GeoJsonLayer(props);
 
 export interface TilesetLayerHandlers {
   /** A tile was fetched and decoded; `content` is null for an empty tile (HTTP 204). */
@@ -80,6 +104,9 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
     loaders: LOADERS,
     loadOptions: loadOptionsFor(sourceLayers),
     binary: true,
+    // Which fill a tile draws on screen (see OutlineTileLayer). A change of `style.filled` comes with a
+    // change of the decoded source layers, which reloads the tiles and so re-creates their sub-layers.
+    renderSubLayers: style.filled ? FILLED_TILE : OUTLINE_TILE,
     // Boundaries, roads and fills are styled per feature; extrusion waits for the 3D view.
     filled: true,
     stroked: style.stroked,
