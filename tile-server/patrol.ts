@@ -6,9 +6,8 @@
 // incident DB: that DB's schema_migrations is the incident store's, and a second list of versions there would collide.
 // Idempotency: one user has at most one check-in per millisecond `at` (primary key), so a check-in the phone's
 // outbox sends twice (the answer was lost, the network came back) is stored once — the client's `at` is its key.
-import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CITY } from '../layers/catalog.ts';
 import type { Actor } from '../layers/incidents/model.ts';
 import { HttpError, badRequest, notFound, sendJson } from './http-errors.ts';
@@ -64,19 +63,8 @@ const fromRow = (r: Record<string, unknown>): CheckIn => ({
 });
 
 export async function openSqlitePatrolStore(file: string): Promise<PatrolStore> {
-  const { default: Database } = await import('better-sqlite3');
-  const { migrateSqlite } = await import('./incidents/sqlite-store.ts');
-  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-  const db = new Database(file);
-  try {
-    db.pragma('busy_timeout = 5000');
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    migrateSqlite(db, PATROL_MIGRATIONS, file);
-  } catch (e) {
-    db.close();
-    throw new Error(`无法打开巡查库 ${file} / cannot open the patrol database ${file}: ${(e as Error).message}. Check that the directory is writable.`);
-  }
+  const { openMigratedSqlite } = await import('./incidents/sqlite-store.ts');
+  const db = openMigratedSqlite(file, PATROL_MIGRATIONS, { zh: '巡查库', en: 'patrol database', hint: 'Check that the directory is writable.' });
   const insert = db.prepare(`INSERT INTO checkins (user_id, at, lon, lat, accuracy, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
   const select = db.prepare(`SELECT * FROM checkins WHERE user_id = ? AND at >= ? AND at < ? ORDER BY at LIMIT ?`);
   const purge = db.prepare(`DELETE FROM checkins WHERE at < ?`);

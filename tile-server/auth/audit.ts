@@ -5,7 +5,6 @@
 // schema `security` when a database URL is given; versioned with the incidents' migration runner.
 // Writes never fail a request: the audit of an answer that was already allowed must not turn it into a 500,
 // so record() logs and swallows errors (the caller passes `log`).
-import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { badRequest, HttpError, sendJson } from '../http-errors.ts';
@@ -86,19 +85,8 @@ function row(e: NewSecurityEvent, now: number) {
 // ------------------------------------------------------------------------------------------ SQLite
 
 export async function openSqliteSecurityAudit(file: string, clock: () => number = Date.now): Promise<SecurityAuditStore> {
-  const { default: Database } = await import('better-sqlite3');
-  const { migrateSqlite } = await import('../incidents/sqlite-store.ts');
-  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-  const db = new Database(file);
-  try {
-    db.pragma('busy_timeout = 5000');
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    migrateSqlite(db, SECURITY_MIGRATIONS, file);
-  } catch (e) {
-    db.close();
-    throw new Error(`无法打开安全审计库 ${file} / cannot open the security audit database ${file}: ${(e as Error).message}. Check that the directory is writable, or set ONEMAP_AUDIT_FILE.`);
-  }
+  const { openMigratedSqlite } = await import('../incidents/sqlite-store.ts');
+  const db = openMigratedSqlite(file, SECURITY_MIGRATIONS, { zh: '安全审计库', en: 'security audit database', hint: 'Check that the directory is writable, or set ONEMAP_AUDIT_FILE.' });
   const insert = db.prepare(`INSERT INTO security_audit (at, action, actor, target, reason, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`);
   return {
     kind: 'sqlite',

@@ -5,6 +5,8 @@
 // `.immediate()`) and wait up to busy_timeout for it, so a read-then-write transaction cannot fail midway
 // with SQLITE_BUSY on the upgrade from a read lock.
 import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   IdempotencyConflict, IncidentNotFound, VersionConflict, attachmentFromRow, auditFromRow, checkFirst, checkLimit,
@@ -18,6 +20,26 @@ type Row = Record<string, unknown>;
 
 /** How long a writer waits for another process's lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * A store's SQLite file, made ready: its folder created, a busy timeout, WAL (files only), the given pragmas
+ * (default `synchronous = FULL`), and its migrations applied. On failure the handle is closed and the error says
+ * which database (`what`: Chinese / English) and what to do (`hint`).
+ */
+export function openMigratedSqlite(file: string, migrations: readonly Migration[], what: { zh: string; en: string; hint: string; pragmas?: readonly string[] }): Database.Database {
+  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    for (const p of what.pragmas ?? ['synchronous = FULL']) db.pragma(p);
+    migrateSqlite(db, migrations, file);
+  } catch (e) {
+    db.close();
+    throw new Error(`无法打开${what.zh} ${file} / cannot open the ${what.en} ${file}: ${(e as Error).message}. ${what.hint}`);
+  }
+  return db;
+}
 
 /** Applies the migrations not yet recorded, each in its own transaction. Returns the versions applied. */
 export function migrateSqlite(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, where = 'sqlite'): number[] {

@@ -5,8 +5,7 @@
 // Value column layout (little-endian): bytes 0–1 'IV', byte 2 format version (1), byte 3 reserved 0, then one
 // float64 per area in the order of its code set; NaN = null (nothing to measure).
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { IndicatorDef, IndicatorLevel } from '../../layers/indicators/model.ts';
 import type { Migration } from '../incidents/migrations.ts';
 
@@ -99,19 +98,8 @@ async function toRow(r: Record<string, unknown>, codesOf: (id: string) => Promis
 const parseDef = (body: unknown): IndicatorDef => (typeof body === 'string' ? JSON.parse(body) : body) as IndicatorDef;
 
 export async function openSqliteIndicatorStore(file: string): Promise<IndicatorStore> {
-  const { default: Database } = await import('better-sqlite3');
-  const { migrateSqlite } = await import('../incidents/sqlite-store.ts');
-  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-  const db = new Database(file);
-  try {
-    db.pragma('busy_timeout = 5000');
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    migrateSqlite(db, INDICATOR_MIGRATIONS, file);
-  } catch (e) {
-    db.close();
-    throw new Error(`无法打开指标库 ${file} / cannot open the indicator database ${file}: ${(e as Error).message}. Check that the directory is writable.`);
-  }
+  const { openMigratedSqlite } = await import('../incidents/sqlite-store.ts');
+  const db = openMigratedSqlite(file, INDICATOR_MIGRATIONS, { zh: '指标库', en: 'indicator database', hint: 'Check that the directory is writable.', pragmas: ['foreign_keys = ON'] });
   const codeCache = new Map<string, string[]>();
   const getCodes = db.prepare(`SELECT codes FROM code_sets WHERE id = ?`);
   const codesOf = async (id: string) => {

@@ -4,7 +4,6 @@
 // A request is one row: approvals (≤ 2), the proposed and granted scope, the decision and the feedback (≤ 100) are
 // JSON columns, written together, so a request is never half-approved on disk. The usage log is its own table (it
 // grows with every response that carried the layer, and is purged by retention: purgeUsageBefore).
-import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GrantUse } from '../../layers/governance/model.ts';
@@ -104,19 +103,8 @@ function perGrant(uses: readonly GrantUse[]): Map<string, { n: number; last: num
 // ------------------------------------------------------------------------------------------ SQLite
 
 export async function openSqliteSharingStore(file: string): Promise<SharingStore> {
-  const { default: Database } = await import('better-sqlite3');
-  const { migrateSqlite } = await import('../incidents/sqlite-store.ts');
-  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-  const db = new Database(file);
-  try {
-    db.pragma('busy_timeout = 5000');
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    migrateSqlite(db, SHARING_MIGRATIONS, file);
-  } catch (e) {
-    db.close();
-    throw new Error(`无法打开数据共享库 ${file} / cannot open the sharing database ${file}: ${(e as Error).message}. Check that the directory is writable, or set ONEMAP_SHARING_FILE.`);
-  }
+  const { openMigratedSqlite } = await import('../incidents/sqlite-store.ts');
+  const db = openMigratedSqlite(file, SHARING_MIGRATIONS, { zh: '数据共享库', en: 'sharing database', hint: 'Check that the directory is writable, or set ONEMAP_SHARING_FILE.' });
   const cols = REQUEST_COLUMNS.join(', ');
   const st = {
     all: db.prepare('SELECT * FROM requests ORDER BY created_at, id'),
