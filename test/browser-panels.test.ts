@@ -147,6 +147,40 @@ describe('side panels', () => {
     await expect(info.count()).resolves.toBe(0);
   }, 300_000);
 
+  it('highlights the building under a resting pointer, and a click on it opens its info', async () => {
+    // The 2D map draws tiles as a picture (fills and lines, drawn once per tile) under a vector layer
+    // kept for labels and picking: the highlight and the click must still find the feature itself.
+    const { page } = browser;
+    const res = await browser.fetch(`${server.url}/ogc/collections/buildings/items?bbox=120.74,31.64,120.76,31.66&limit=1`);
+    const building = ((await res.json()) as GeoJSON.FeatureCollection<GeoJSON.Polygon>).features[0];
+    const ring = building.geometry.coordinates[0];
+    const lon = ring.reduce((a, p) => a + p[0], 0) / ring.length, lat = ring.reduce((a, p) => a + p[1], 0) / ring.length;
+    await page.goto(`${server.url}/?lon=${lon}&lat=${lat}&zoom=19&layers=buildings`);
+    await waitForMap(page);
+    await settle(page, 1000);
+    const size = page.viewportSize()!;
+    const [cx, cy] = [size.width / 2, size.height / 2];
+    const around = { x: cx - 60, y: cy - 60, width: 120, height: 120 };
+    // The hover colour (255, 200, 0 at 110/255) over the building fill.
+    const fill = getLayer('buildings')!.style.fill!;
+    const a = 110 / 255;
+    const hovered = [0, 1, 2].map((i) => Math.round([255, 200, 0][i] * a + fill[i] * (1 - a)));
+    const before = countColour(await screenshot(page, 'panels-building-before-hover'), hovered, 10, around);
+    let after = 0;
+    for (let i = 0; i < 20 && after < 500; i++) {
+      await page.mouse.move(cx - 2 + (i % 2) * 4, cy);
+      await settle(page, 500);
+      after = countColour(await screenshot(page, 'panels-building-hover'), hovered, 10, around);
+    }
+    expect(before, 'highlight-coloured pixels before hovering').toBeLessThan(50);
+    expect(after, 'highlight-coloured pixels with the pointer resting on the building').toBeGreaterThan(500);
+
+    const info = page.locator('.feature-info');
+    const opened = await clickMapUntil(page, cx, cy, async () => (await info.count()) > 0);
+    expect(opened, 'feature info opened after clicking the building').toBe(true);
+    expect(await info.innerText()).toContain(getLayer('buildings')!.title);
+  }, 300_000);
+
   it('measures a distance on the map', async () => {
     const { page } = browser;
     // A street-level view (zoom 16) with few layers: clicks are picked quickly.

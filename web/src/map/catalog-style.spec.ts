@@ -37,13 +37,6 @@ describe('tilesetStyle', () => {
     expect(tilesetStyle('overlay', ['towns'], 10).stroked).toBe(true);
   });
 
-  it('marks a tileset whose shown polygons have no visible fill (outlines only), so its fill is drawn for picking alone', () => {
-    expect(tilesetStyle('overlay', all('overlay'), 12).filled).toBe(false);
-    expect(tilesetStyle('basemap', ['water'], 12).filled).toBe(true);
-    expect(tilesetStyle('basemap', ['landuse'], 12).filled).toBe(true);
-    expect(tilesetStyle('basemap', ['roads', 'places'], 12).filled).toBe(false);
-  });
-
   it('draws nothing for hidden or unknown source layers', () => {
     const s = tilesetStyle('basemap', ['roads'], 12);
     expect(s.fill(f('water'))).toEqual(TRANSPARENT);

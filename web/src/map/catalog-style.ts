@@ -60,12 +60,6 @@ export interface TilesetStyle {
   readonly bySourceLayer: ReadonlyMap<string, LayerDef>;
   /** Whether any shown polygon gets an outline: when none does, the outline pass is not drawn at all. */
   readonly stroked: boolean;
-  /**
-   * Whether any shown polygon has a visible fill. When none does (the administrative overlay: outlines
-   * only), the fill pass is needed for picking alone: drawn on screen it shades every pixel of the map
-   * once per boundary layer, invisibly (alpha ≤ 1), at full cost on software WebGL.
-   */
-  readonly filled: boolean;
   fill(f: FeatureLike): RGBA;
   line(f: FeatureLike): RGBA;
   lineWidth(f: FeatureLike): number;
@@ -93,14 +87,11 @@ export function tilesetStyle(tileset: Tileset, shownIds: readonly string[], zoom
   const labelZoom = Math.floor(zoom * 2) / 2;
   const outlined = (l: LayerDef) => !!l.style.line && l.style.line[3] > 0 && (!l.style.extrude || zoom >= (opts.buildingOutlineMinZoom ?? 0));
   const stroked = [...bySourceLayer.values()].some((l) => l.geometry === 'polygon' && outlined(l));
-  const visibleFill = (l: LayerDef) => (l.style.fill?.[3] ?? 0) > 0 || Object.values(l.style.categories ?? {}).some((c) => c[3] > 0);
-  const filled = [...bySourceLayer.values()].some((l) => l.geometry === 'polygon' && visibleFill(l));
 
   return {
     key: `${tileset}:${[...bySourceLayer.keys()].join(',')}:${labelZoom}:${stroked ? 's' : ''}`,
     bySourceLayer,
     stroked,
-    filled,
     fill(f) {
       const [l, props] = layerOf(f);
       if (!l || l.geometry !== 'polygon') return TRANSPARENT;

@@ -3,17 +3,16 @@
 // styles as the 2D map (catalog-style.ts). Cesium overzooms past level 14, as the 2D map does.
 // Place names are not drawn here (a tile edge would cut them): cesium-labels.ts puts them on the globe.
 import { Credit, Event, Rectangle, WebMercatorTilingScheme, type ImageryProvider } from 'cesium';
-import type { VectorTile, VectorTileFeature } from '@mapbox/vector-tile';
 import { getLayer, type Tileset } from '../../../layers/catalog.ts';
-import { LAYER_PROPERTY, tilesetStyle, type RGBA, type TilesetStyle } from './catalog-style.ts';
+import { tilesetStyle, type TilesetStyle } from './catalog-style.ts';
 import type { EngineLayerState } from './engine.ts';
 import type { Dem } from './cesium-dem.ts';
 import type { TileSource } from './cesium-vector-tiles.ts';
+import { drawVectorTile, type TilePlacement } from './tile-raster.ts';
 
 export const TILE_PX = 256;
 export const MAX_LEVEL = 14;
-
-const css = (c: RGBA, alpha = 1): string => `rgba(${c[0]},${c[1]},${c[2]},${((c[3] / 255) * alpha).toFixed(3)})`;
+const IDENTITY: TilePlacement = { size: TILE_PX, scale: 1, dx: 0, dy: 0 };
 
 /** Which layers a tile at `level` shows, and how opaque: the 2D rule (catalog zoom range) on the tile's level. */
 export function shownAtLevel(layers: readonly EngineLayerState[], level: number): Map<string, number> {
@@ -25,36 +24,6 @@ export function shownAtLevel(layers: readonly EngineLayerState[], level: number)
     if (level + 1 > l.minzoom && level < l.maxzoom) shown.set(s.id, s.opacity);
   }
   return shown;
-}
-
-function drawTile(ctx: CanvasRenderingContext2D, tile: VectorTile, style: TilesetStyle, opacity: Map<string, number>): number {
-  let drawn = 0;
-  for (const [sourceLayer, def] of style.bySourceLayer) {
-    const layer = tile.layers[sourceLayer];
-    if (!layer || def.geometry === 'point') continue;
-    const alpha = opacity.get(def.id) ?? 1;
-    const k = TILE_PX / layer.extent;
-    for (let i = 0; i < layer.length; i++) {
-      const f: VectorTileFeature = layer.feature(i);
-      const like = { properties: { ...f.properties, [LAYER_PROPERTY]: sourceLayer } };
-      const fill = style.fill(like);
-      const line = style.line(like);
-      if (fill[3] === 0 && line[3] === 0) continue;
-      ctx.beginPath();
-      for (const ring of f.loadGeometry()) {
-        ring.forEach((p, j) => (j === 0 ? ctx.moveTo(p.x * k, p.y * k) : ctx.lineTo(p.x * k, p.y * k)));
-        if (f.type === 3) ctx.closePath();
-      }
-      if (f.type === 3 && fill[3] > 0) { ctx.fillStyle = css(fill, alpha); ctx.fill('evenodd'); }
-      if (line[3] > 0) {
-        ctx.strokeStyle = css(line, alpha);
-        ctx.lineWidth = Math.max(0.5, style.lineWidth(like));
-        ctx.stroke();
-      }
-      drawn++;
-    }
-  }
-  return drawn;
 }
 
 /** Only where our tilesets have data: Cesium then asks for no tile elsewhere (the globe's base colour shows there). */
@@ -169,7 +138,8 @@ export function createVectorImageryProvider(opts: VectorImageryOptions): Imagery
     ctx.lineJoin = 'round';
     ctx.lineCap = 'round';
     let drawn = 0;
-    tiles.forEach((t, i) => { if (t) drawn += drawTile(ctx, t, styleFor(opts.sources[i].tileset, level, shown), shown); });
+    const alphaOf = (id: string) => shown.get(id) ?? 1;
+    tiles.forEach((t, i) => { if (t) drawn += drawVectorTile(ctx, t, styleFor(opts.sources[i].tileset, level, shown), alphaOf, IDENTITY); });
     if (drawn && opts.hillshade && level >= 9) shade(ctx, opts.hillshade, x, y, level);
     return drawn ? canvas : empty;
   }

@@ -13,7 +13,9 @@ import { overlayLayers2d } from './overlays-2d.ts';
 import { loadPointLayer } from './point-data.ts';
 import { CLUSTER_BELOW_ZOOM, binaryPoints, clustersAt, type BinaryPoints, type Clusters } from './point-layers-2d.ts';
 import { labelNames } from './tile-content.ts';
-import { createTilesetLayer, type TilesetLayerHandlers } from './tile-layers.ts';
+import { createHoverTileLayer, createTilesetLayer, type TilesetLayerHandlers } from './tile-layers.ts';
+import { createPictureLayer, createPictureRenderer, pictureKey, type PictureHandlers } from './raster-tile-layer.ts';
+import type { PicturePart } from './picture-render.ts';
 import { fetchTileJson, type TileJSON } from './tilejson.ts';
 import { viewConePolygon } from './view-cone.ts';
 
@@ -103,7 +105,9 @@ export const createDeckEngine: EngineFactory = async (init) => {
   // ---- status for the shell (cumulative counts, so any number of listeners can diff them)
   let tilesLoaded = 0;
   const names = new Set<string>();
-  const loadedTilesets = new Set<Tileset>();
+  /** Tilesets whose vector layer (labels, picking) has loaded the viewport, and `picture` once the picture has. */
+  const loadedTilesets = new Set<string>();
+  const allLoaded = () => (globalThis as any).__x || (globalThis as any).__y || loadedTilesets.has('picture') && TILESETS.every((ts) => !tileJsons[ts] || loadedTilesets.has(ts));
   let ready = false;
   const labelled = (ts: Tileset): LayerDef[] => tilesetLayers(ts).filter((l) => l.geometry === 'point' && l.style.label);
   const handlers: TilesetLayerHandlers = {
@@ -114,15 +118,23 @@ export const createDeckEngine: EngineFactory = async (init) => {
       }
       events.onStatus({ tilesLoaded, labelNames: [...names], ready });
     },
-    onViewportLoad(tileset) {
-      loadedTilesets.add(tileset);
-      if (!ready && TILESETS.every((ts) => !tileJsons[ts] || loadedTilesets.has(ts))) ready = true;
-      events.onStatus({ tilesLoaded, labelNames: [...names], ready });
-    },
-    onError(tileset, error) {
-      events.onStatus({ error: { key: 'tileFailed', detail: `${tileset}: ${error instanceof Error ? error.message : String(error)}` } });
-    },
+    onViewportLoad(tileset) { viewportLoaded(tileset); },
+    onError(tileset, error) { tileFailed(tileset, error); },
   };
+  const pictureHandlers: PictureHandlers = {
+    onViewportLoad() { viewportLoaded('picture'); },
+    onError(error) { tileFailed('picture', error); },
+  };
+  function viewportLoaded(key: string): void {
+    loadedTilesets.add(key);
+    if (!ready && allLoaded()) ready = true;
+    events.onStatus({ tilesLoaded, labelNames: [...names], ready });
+  }
+  function tileFailed(tileset: string, error: unknown): void {
+    events.onStatus({ error: { key: 'tileFailed', detail: `${tileset}: ${error instanceof Error ? error.message : String(error)}` } });
+  }
+  /** Draws the picture's tiles (in a worker). */
+  const pictures = createPictureRenderer();
 
   // ---- tile styles are cached by key, so a pan does not rebuild accessors (deck.gl compares them)
   const styleCache = new Map<Tileset, TilesetStyle>();
@@ -215,8 +227,9 @@ export const createDeckEngine: EngineFactory = async (init) => {
     // click; on software WebGL (headless test browsers, old wall PCs) picking alone takes 0.4–2.5 s, so
     // clicks were lost. A press that moves more than a few pixels is still a drag.
     eventRecognizerOptions: { click: { time: 10_000 } },
-    // (Fills kept for picking alone are left out of the frames on screen by tile-layers.ts.)
-    layerFilter: ({ isPicking }) => (isPicking ? picking : true),
+    // (Tile fills and lines kept for picking alone are left out of the frames on screen by tile-layers.ts.)
+    // The hover highlight layers are never picked (they would find the hovered feature again, at full cost).
+    layerFilter: ({ layer, isPicking }) => (isPicking ? picking && !layer.id.startsWith('hover-') : true),
     // And with no layer to draw, deck.gl's own passes would still clear the picking buffer and read it
     // back: readPixels waits for the GPU to finish every frame queued so far, which on software WebGL
     // stalled the page for about a second at the start of each drag. `_pickable: false` skips them
@@ -465,6 +478,9 @@ export const createDeckEngine: EngineFactory = async (init) => {
     if (destroyed) return;
     ensurePoints();
     const layers: Layer[] = [];
+    const picture: PicturePart[] = [];
+    const vector: Layer[] = [];
+    const alpha: Record<string, number> = {};
     for (const ts of TILESETS) {
       const tj = tileJsons[ts];
       if (!tj) continue;
@@ -472,10 +488,25 @@ export const createDeckEngine: EngineFactory = async (init) => {
       // (Its viewport then never loads, so it also no longer holds back `ready`.)
       if (!tilesetLayers(ts).some((l) => isOn(l.id))) { loadedTilesets.add(ts); continue; }
       const opacity = Object.fromEntries(tilesetLayers(ts).map((l) => [l.id, opacityOf(l.id)]));
-      const hoverHere = hover && getLayer(hover.layerId)?.tiles?.tileset === ts ? hover.id : null;
-      layers.push(createTilesetLayer(ts, tj, styleFor(ts), handlers, { opacity, highlightedFeatureId: hoverHere }));
+      Object.assign(alpha, opacity);
+      const style = styleFor(ts);
+      picture.push({ tileset: ts, tileJson: tj, shown: [...style.bySourceLayer.values()].map((l) => l.id), zoom: viewState.zoom });
+      // The hovered feature's highlight over the picture, then labels (and picking).
+      const hoverDef = hover ? getLayer(hover.layerId) : undefined;
+      if (hover && hoverDef?.tiles?.tileset === ts) {
+        vector.push(createHoverTileLayer(ts, tj, memo(`hover-style-${ts}`, [hoverDef.id, style.key], () => tilesetStyle(ts, [hoverDef.id], viewState.zoom)), hover.id));
+      }
+      if (!(globalThis as any).__y) vector.push(createTilesetLayer(ts, tj, style, handlers, { opacity }));
     }
-    if (!ready && Object.keys(tileJsons).length && TILESETS.every((ts) => !tileJsons[ts] || loadedTilesets.has(ts))) {
+    // One picture of every shown tileset's fills and lines (basemap, then boundaries), under all labels.
+    if (picture.length) {
+      // Keyed on what the picture draws: a zoom that changes neither the layers shown nor the outlines redraws nothing.
+      const key = `${pictureKey(picture, alpha)}|${viewState.zoom >= BUILDING_OUTLINE_MIN_ZOOM ? 'outlined' : ''}`;
+      const parts = memo('picture', [key], () => picture);
+      if (!(globalThis as any).__x) layers.push(createPictureLayer(parts, alpha, key, pictures, pictureHandlers));
+    } else loadedTilesets.add('picture');
+    layers.push(...vector);
+    if (!ready && Object.keys(tileJsons).length && allLoaded()) {
       ready = true;
       queueMicrotask(() => events.onStatus({ tilesLoaded, labelNames: [...names], ready }));
     }
@@ -717,6 +748,7 @@ export const createDeckEngine: EngineFactory = async (init) => {
       addressAbort?.abort();
       if (addressTimer) clearTimeout(addressTimer);
       deck.finalize();
+      pictures.destroy();
       delete container.dataset.pointsDrawn;
     },
   };

@@ -1,4 +1,6 @@
-// One deck.gl MVTLayer per tileset, styled from the catalog. Tiles are parsed on the main thread:
+// One deck.gl MVTLayer per tileset, styled from the catalog: on screen it draws the labels, and it keeps
+// every feature for picking and the hover highlight; the fills and lines the user sees are the picture
+// (raster-tile-layer.ts), drawn once per tile. Tiles are parsed on the main thread:
 // loaders.gl's MVTWorkerLoader would otherwise load its worker script from unpkg.com, and this map
 // must never contact another host (COMMON.md). Parsing an MVT tile takes a few milliseconds.
 import type { FilterContext } from '@deck.gl/core';
@@ -29,26 +31,35 @@ function loadOptionsFor(sourceLayers: string[]) {
 const FONT_SETTINGS = { sdf: true, fontSize: 48, buffer: 6, radius: 12 };
 
 /**
- * A tile of a tileset whose shown polygons have no visible fill (the administrative overlay: outlines
- * only). Its fill sub-layer is still needed for picking (a click inside a town finds it, see
- * PICK_BY_FILL), but drawn on screen it shades every pixel of the tile once per boundary layer
- * (towns, villages and the city outline each cover the whole map), invisibly, at full cost on
- * software WebGL. So the fill is drawn only in picking passes, and on screen only in a tile holding
- * the hovered feature (its hover highlight is drawn by the fill).
+ * A tile of the vector layer. The picture of fills and lines comes from the raster layer
+ * (raster-tile-layer.ts), drawn once per tile; this layer keeps the features for picking (a click
+ * finds the building, road or town under it) and draws only the labels on screen. Its fills and lines
+ * drawn on screen would repaint every pixel of the tile on every frame of a pan, at full cost on
+ * software WebGL, for nothing the picture does not already show.
  * This has to be a sub-layer filter: deck.gl's `layerFilter` is asked once per top-level layer
- * (`tiles-overlay`), never per sub-layer, so a filter on the fill's id there matched nothing.
+ * (`tiles-basemap`), never per sub-layer.
  */
-class OutlineTileLayer extends GeoJsonLayer {
-  static override layerName = 'OutlineTileLayer';
+class LabelPickTileLayer extends GeoJsonLayer {
+  static override layerName = 'LabelPickTileLayer';
   override filterSubLayer({ layer, isPicking }: FilterContext): boolean {
-    if (isPicking || !layer.id.endsWith('-polygons-fill')) return true;
+    return isPicking || layer.id.endsWith('-points-text');
+  }
+}
+/**
+ * A tile of the hover layer: transparent fills and lines, so only the highlighted feature shows (in
+ * the highlight colour, over the picture); drawn only in tiles that hold it, and never picked.
+ */
+class HoverTileLayer extends GeoJsonLayer {
+  static override layerName = 'HoverTileLayer';
+  override filterSubLayer({ layer, isPicking }: FilterContext): boolean {
+    if (isPicking || layer.id.endsWith('-points-text')) return false;
     const h = this.props.highlightedObjectIndex;
     return typeof h === 'number' && h >= 0;
   }
 }
 // Hoisted: one function per kind, so a rebuilt MVTLayer passes the same prop.
-const OUTLINE_TILE = (props: Record<string, unknown>) => new OutlineTileLayer(props);
-const FILLED_TILE = (props: Record<string, unknown>) => new GeoJsonLayer(props);
+const LABEL_PICK_TILE = (props: Record<string, unknown>) => new LabelPickTileLayer(props);
+const HOVER_TILE = (props: Record<string, unknown>) => new HoverTileLayer(props);
 
 export interface TilesetLayerHandlers {
   /** A tile was fetched and decoded; `content` is null for an empty tile (HTTP 204). */
@@ -64,14 +75,18 @@ export interface TilesetLayerHandlers {
  */
 const PICK_BY_FILL = new Set(['towns', 'villages', 'grids']);
 const PICK_FILL: RGBA = [0, 0, 0, 1];
-const HOVER_COLOUR: RGBA = [255, 200, 0, 80];
+const HOVER_COLOUR: RGBA = [255, 200, 0, 110];
+const TRANSPARENT_FILL: RGBA = [0, 0, 0, 0];
 
 export interface TilesetLayerOptions {
   /** Opacity 0–1 by catalog layer id (missing = 1). */
   opacity?: Readonly<Record<string, number>>;
   pickable?: boolean;
-  /** `id` of the feature to highlight (hover), in whichever tile it is. */
-  highlightedFeatureId?: string | null;
+}
+
+/** The layers drawn less than fully opaque, as a key for deck.gl's update triggers ('' when none is). */
+export function opacityKeyOf(opacity: Readonly<Record<string, number>>): string {
+  return Object.entries(opacity).filter(([, v]) => v < 1).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(',');
 }
 
 /** `rgba` with its alpha scaled by `opacity`; the same array when opacity is 1 (no allocation). */
@@ -85,7 +100,7 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
   const opacity = opts.opacity ?? {};
   const layerIdOf = (f: FeatureLike) => style.bySourceLayer.get(String(f.properties?.[LAYER_PROPERTY]))?.id ?? '';
   const opacityOf = (f: FeatureLike) => opacity[layerIdOf(f)] ?? 1;
-  const opacityKey = Object.entries(opacity).filter(([, v]) => v < 1).map(([k, v]) => `${k}=${v.toFixed(2)}`).join(',');
+  const opacityKey = opacityKeyOf(opacity);
   const key = `${style.key}|${opacityKey}`;
   const sourceLayers = [...style.bySourceLayer.keys()].sort();
   const fill = (f: FeatureLike): RGBA => {
@@ -104,9 +119,8 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
     loaders: LOADERS,
     loadOptions: loadOptionsFor(sourceLayers),
     binary: true,
-    // Which fill a tile draws on screen (see OutlineTileLayer). A change of `style.filled` comes with a
-    // change of the decoded source layers, which reloads the tiles and so re-creates their sub-layers.
-    renderSubLayers: style.filled ? FILLED_TILE : OUTLINE_TILE,
+    // On screen, labels only (see LabelPickTileLayer).
+    renderSubLayers: LABEL_PICK_TILE,
     // Boundaries, roads and fills are styled per feature; extrusion waits for the 3D view.
     filled: true,
     stroked: style.stroked,
@@ -127,12 +141,7 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
     textOutlineColor: LABEL_HALO,
     textSizeUnits: 'pixels',
     pickable: opts.pickable ?? true,
-    // Hover highlight of the feature under the pointer, across tile borders (same `id` in every tile).
-    // Not deck.gl's autoHighlight: that picks on every pointer move, also during a drag, and a picking
-    // pass costs as much as a frame (the engine picks for hover only when the pointer rests).
     uniqueIdProperty: 'id',
-    highlightedFeatureId: opts.highlightedFeatureId ?? null,
-    highlightColor: HOVER_COLOUR,
     updateTriggers: {
       // Showing or hiding a layer of this tileset changes what a tile decodes: reload (old tiles stay until then).
       getTileData: sourceLayers.join(','),
@@ -141,5 +150,42 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
     onTileLoad: (tile) => on.onTile(tileset, tile.content),
     onViewportLoad: () => on.onViewportLoad(tileset),
     onTileError: (error: unknown) => on.onError(tileset, error),
+  });
+}
+
+/**
+ * The hover highlight of one tile feature (`featureId`, of the catalog layers in `style`), across tile
+ * borders (the same `id` in every tile): a vector layer that decodes only that feature's source layer
+ * and draws nothing but the highlighted feature (see HoverTileLayer). Exists only while the pointer
+ * rests on a tile feature. Not deck.gl's autoHighlight: that picks on every pointer move, also during a
+ * drag, and a picking pass costs as much as a frame (the engine picks for hover only when the pointer rests).
+ */
+export function createHoverTileLayer(tileset: Tileset, tileJson: TileJSON, style: TilesetStyle, featureId: string): MVTLayer {
+  const sourceLayers = [...style.bySourceLayer.keys()].sort();
+  return new MVTLayer({
+    id: `hover-${tileset}`,
+    data: tileJson.tiles,
+    minZoom: tileJson.minzoom,
+    maxZoom: tileJson.maxzoom,
+    extent: tileJson.bounds ?? null,
+    loaders: LOADERS,
+    loadOptions: loadOptionsFor(sourceLayers),
+    binary: true,
+    renderSubLayers: HOVER_TILE,
+    filled: true,
+    stroked: true,
+    getFillColor: TRANSPARENT_FILL,
+    getLineColor: TRANSPARENT_FILL,
+    getLineWidth: (x: unknown) => style.lineWidth(x as FeatureLike) + 2,
+    lineWidthUnits: 'pixels',
+    lineWidthMinPixels: 2,
+    pointType: 'circle',
+    getPointRadius: 0,
+    // Highlighting works through the picking colours, so the layer is pickable; the engine keeps it out of its picks.
+    pickable: true,
+    uniqueIdProperty: 'id',
+    highlightedFeatureId: featureId,
+    highlightColor: HOVER_COLOUR,
+    updateTriggers: { getTileData: sourceLayers.join(','), getLineWidth: style.key },
   });
 }
