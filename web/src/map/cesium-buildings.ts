@@ -6,13 +6,19 @@ import {
   Primitive, Cartesian3, type Scene,
 } from 'cesium';
 import { getLayer } from '../../../layers/catalog.ts';
+import { BUILDING_OUTLINE_MIN_ZOOM } from './catalog-style.ts';
 import type { Dem } from './cesium-dem.ts';
 import type { PickedFeature } from './engine.ts';
 import type { TileSource } from './cesium-vector-tiles.ts';
 
 export const BUILDING_LEVEL = 14;
-/** Above this camera distance from the ground buildings are a few pixels tall: not worth the triangles. */
-export const BUILDINGS_MAX_DISTANCE_M = 6000;
+/**
+ * Buildings stand up from this zoom of the view (the 2D map outlines them from the same zoom; Mapbox's
+ * 3D buildings start there too). Below it a building is a few pixels across and its walls hardly
+ * show, while tens of thousands of extruded footprints cost a third of every frame on software WebGL;
+ * their footprints are still in the draped basemap.
+ */
+export const BUILDINGS_MIN_ZOOM = BUILDING_OUTLINE_MIN_ZOOM;
 const DEFAULT_FLOOR_M = 3;
 
 export interface BuildingPick { kind: 'building'; feature: PickedFeature }

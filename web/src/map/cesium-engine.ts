@@ -5,7 +5,7 @@
 import {
   buildModuleUrl, Cartesian2, Cartesian3, Cartographic, CesiumWidget, Color, ColorGeometryInstanceAttribute, Credit,
   DirectionalLight, GeometryInstance, GroundPrimitive, HorizontalOrigin, ImageryLayer, Ion, JulianDate, LabelCollection,
-  LabelStyle, Math as CesiumMath, Matrix4, NearFarScalar, DistanceDisplayCondition, PerInstanceColorAppearance, PolygonGeometry,
+  LabelStyle, Math as CesiumMath, Matrix4, Rectangle, NearFarScalar, DistanceDisplayCondition, PerInstanceColorAppearance, PolygonGeometry,
   PolygonHierarchy, PolylineCollection, ScreenSpaceEventHandler, ScreenSpaceEventType, Transforms, VerticalOrigin,
   type Scene,
 } from 'cesium';
@@ -13,7 +13,7 @@ import 'cesium/Build/Cesium/Widgets/widgets.css';
 import { CITY, getLayer, TILESETS, type Tileset } from '../../../layers/catalog.ts';
 import { globeCameraToView, metersPerPixelAt, viewFromCentre, viewToGlobeCamera, type Viewport } from './camera.ts';
 import { CJK_FONT_STACK, labelMinZoom } from './catalog-style.ts';
-import { Buildings3D, BUILDINGS_MAX_DISTANCE_M, type BuildingPick } from './cesium-buildings.ts';
+import { Buildings3D, BUILDINGS_MIN_ZOOM, type BuildingPick } from './cesium-buildings.ts';
 import { loadDem, type Dem } from './cesium-dem.ts';
 import { addNaturalEarth } from './cesium-background.ts';
 import { createVectorImageryProvider } from './cesium-imagery.ts';
@@ -35,6 +35,8 @@ const PICKABLE_AREAS = ['grids', 'villages', 'towns'];
 /** 虞山's summit area (ASTER GDEM): the test hook reports the terrain height there. */
 const YUSHAN: LonLat = [120.7, 31.667];
 const HOVER_MS = 80;
+/** The sky is drawn once the frustum's top edge comes within this angle of the horizon. */
+const SKY_MARGIN = CesiumMath.toRadians(3);
 /** Areas are looked up on the server (OGC API Features), so only once the pointer has rested this long. */
 const AREA_HOVER_MS = 300;
 /** Noon in Changshu, fixed: lighting and the golden image do not depend on the clock. */
@@ -90,8 +92,28 @@ export const createCesiumEngine: EngineFactory = async (init) => {
   const cutout: [number, number, number, number] = cityBounds.length
     ? [Math.min(...cityBounds.map((b) => b[0])), Math.min(...cityBounds.map((b) => b[1])), Math.max(...cityBounds.map((b) => b[2])), Math.max(...cityBounds.map((b) => b[3]))]
     : CITY.bounds;
+  // --- what cannot be seen is not drawn. The sky only where the horizon is in view (looking down on the
+  // city it is all off screen, yet drawing it cost a quarter of each frame on software WebGL), and the
+  // Natural Earth world only while the view reaches beyond the city (inside, it is cut out anyway).
+  let naturalEarth: ImageryLayer | null = null;
+  const cutoutRect = Rectangle.fromDegrees(...cutout);
+  const syncUnseen = () => {
+    const fovy = (camera.frustum as unknown as { fovy?: number }).fovy ?? CesiumMath.toRadians(40);
+    const h = Math.max(0, camera.positionCartographic.height);
+    const r = globe.ellipsoid.maximumRadius;
+    // The horizon lies this far below the level of the eye; the frustum's top edge must reach it.
+    const dip = Math.acos(r / (r + h));
+    const sky = camera.pitch + fovy / 2 > -dip - SKY_MARGIN;
+    if (scene.skyAtmosphere && scene.skyAtmosphere.show !== sky) { scene.skyAtmosphere.show = sky; scene.requestRender(); }
+    if (naturalEarth) {
+      const view = sky ? undefined : camera.computeViewRectangle(globe.ellipsoid);
+      const world = !view || !(Rectangle.contains(cutoutRect, Rectangle.northwest(view)) && Rectangle.contains(cutoutRect, Rectangle.southeast(view)));
+      if (naturalEarth.show !== world) { naturalEarth.show = world; scene.requestRender(); }
+    }
+  };
+
   addNaturalEarth(globe.imageryLayers, init.baseUrl, cutout)
-    .then(() => scene.requestRender())
+    .then((layer) => { naturalEarth = layer; syncUnseen(); scene.requestRender(); })
     .catch((e: unknown) => events.onStatus({ error: { key: 'tileFailed', detail: `Natural Earth: ${e instanceof Error ? e.message : String(e)}` } }));
 
   let layerStates: EngineLayerState[] = init.layers;
@@ -186,10 +208,10 @@ export const createCesiumEngine: EngineFactory = async (init) => {
     const s = stateOf('buildings');
     buildings.setStyle(!!s?.visible, s?.opacity ?? 1);
     const v = currentView();
-    const distance = camera.positionCartographic.height - dem.heightAt(v.lon, v.lat) * VERTICAL_EXAGGERATION;
-    buildings.update(v.lon, v.lat, !!s?.visible && distance / Math.cos(CesiumMath.toRadians(v.pitch)) < BUILDINGS_MAX_DISTANCE_M);
+    buildings.update(v.lon, v.lat, !!s?.visible && v.zoom >= BUILDINGS_MIN_ZOOM);
     scene.requestRender();
   };
+
 
   // --- selection, hover, cone, drawings: ground-following lines from the DEM
   const lines = scene.primitives.add(new PolylineCollection()) as PolylineCollection;
@@ -295,12 +317,13 @@ export const createCesiumEngine: EngineFactory = async (init) => {
     return (viewport().height * metersPerPixelAt(lat, zoom)) / 2 / Math.tan(CesiumMath.toRadians(viewport().fovyDeg) / 2) * 1.2;
   }
   flyTo(init.view);
+  syncUnseen();
 
   // --- events
   let destroyed = false;
   camera.percentageChanged = 0.01;
-  const offChanged = camera.changed.addEventListener(() => events.onViewChange(currentView()));
-  const offMoveEnd = camera.moveEnd.addEventListener(() => { events.onViewChange(currentView()); syncBuildings(); });
+  const offChanged = camera.changed.addEventListener(() => { syncUnseen(); events.onViewChange(currentView()); });
+  const offMoveEnd = camera.moveEnd.addEventListener(() => { syncUnseen(); events.onViewChange(currentView()); syncBuildings(); });
 
   const groundAt = (pos: Cartesian2): LonLat | null => {
     const ray = camera.getPickRay(pos);
