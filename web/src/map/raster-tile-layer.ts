@@ -14,6 +14,9 @@ import { opacityKeyOf } from './tile-layers.ts';
 
 /** deck.gl's tile size in CSS pixels (a tile at zoom z covers 512 px at zoom z). */
 export const RASTER_TILE_SIZE = 512;
+/** Picture tiles kept off screen for panning back, at most (a 512-px tile is 1 MB). */
+const PICTURE_CACHE_BYTES = 96 * 1024 * 1024;
+interface Picture { image: ImageBitmap; byteLength: number }
 /** Deepest tile drawn: the 2D map's max zoom. */
 const RASTER_MAX_ZOOM = 19;
 
@@ -98,8 +101,12 @@ export function createPictureLayer(parts: PicturePart[], alpha: Record<string, n
   renderer: PictureRenderer, on: PictureHandlers): TileLayer {
   const pixelRatio = Math.min(2, Math.max(1, globalThis.devicePixelRatio || 1));
   const px = Math.round(RASTER_TILE_SIZE * pixelRatio);
-  const getTileData: TileLayerProps['getTileData'] = ({ index: { x, y, z }, signal }) =>
-    signal?.aborted ? null : renderer.render({ z, x, y, px, pixelRatio, parts, alpha });
+  const getTileData: TileLayerProps['getTileData'] = async ({ index: { x, y, z }, signal }): Promise<Picture | null> => {
+    if (signal?.aborted) return null;
+    const image = await renderer.render({ z, x, y, px, pixelRatio, parts, alpha });
+    // The size lets deck.gl bound the cache in bytes (a tile at 2× pixel ratio is 4 MB).
+    return image ? { image, byteLength: px * px * 4 } : null;
+  };
   return new TileLayer({
     id: 'picture',
     // Also the URL templates: a new revision of a tileset (after an edit) reloads every tile.
@@ -109,9 +116,13 @@ export function createPictureLayer(parts: PicturePart[], alpha: Record<string, n
     maxZoom: RASTER_MAX_ZOOM,
     extent: unionBounds(parts),
     getTileData,
+    // Tiles on screen are always kept; those panned away are dropped beyond this many bytes.
+    maxCacheByteSize: PICTURE_CACHE_BYTES,
+    // A dropped tile's bitmap is freed now rather than at the next garbage collection.
+    onTileUnload: (tile) => (tile.content as Picture | null)?.image.close(),
     pickable: false,
     renderSubLayers: (props) => {
-      const image = props.data as ImageBitmap | null;
+      const image = (props.data as Picture | null)?.image;
       if (!image) return null;
       const [[w, s], [e, n]] = props.tile.boundingBox;
       return new BitmapLayer({ id: props.id, image, bounds: [w, s, e, n], pickable: false, parameters: PREMULTIPLIED, textureParameters: SAMPLER });

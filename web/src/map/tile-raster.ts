@@ -49,35 +49,46 @@ export function drawVectorTile(ctx: CanvasRenderingContext2D, tile: VectorTile, 
     const alpha = alphaOf(def.id);
     if (alpha <= 0) continue;
     const k = (size * scale) / layer.extent;
+    // Colours come from the catalog as shared arrays: each is turned into a CSS string once.
+    const cssOf = new Map<RGBA, string>();
+    const colour = (c: RGBA) => { let v = cssOf.get(c); if (v === undefined) { v = css(c, alpha); cssOf.set(c, v); } return v; };
     const fills = new Map<string, Path2D>();
     const strokes = new Map<string, { path: Path2D; width: number }>();
+    // A tile drawn at its own zoom holds only what it shows (plus the tile buffer, which the canvas
+    // clips); a tile cut from an ancestor skips the ancestor's features that miss it.
+    const cull = scale > 1;
     for (let i = 0; i < layer.length; i++) {
       const f = layer.feature(i);
-      const like = { properties: { ...f.properties, [LAYER_PROPERTY]: sourceLayer } };
+      // A fresh object per feature() call: tagging it with its layer saves a copy.
+      const props = f.properties as Record<string, unknown>;
+      props[LAYER_PROPERTY] = sourceLayer;
+      const like = { properties: props };
       const fill = f.type === 3 ? style.fill(like) : TRANSPARENT_RGBA;
       const line = style.line(like);
       if (fill[3] === 0 && line[3] === 0) continue;
       const width = line[3] > 0 ? Math.max(0.5, style.lineWidth(like)) * ratio : 0;
       const rings = f.loadGeometry();
-      let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-      for (const ring of rings) for (const p of ring) {
-        const x = p.x * k - dx, y = p.y * k - dy;
-        if (x < x0) x0 = x; if (x > x1) x1 = x;
-        if (y < y0) y0 = y; if (y > y1) y1 = y;
+      if (cull) {
+        let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+        for (const ring of rings) for (const p of ring) {
+          const x = p.x * k - dx, y = p.y * k - dy;
+          if (x < x0) x0 = x; if (x > x1) x1 = x;
+          if (y < y0) y0 = y; if (y > y1) y1 = y;
+        }
+        if (x1 < -width || y1 < -width || x0 > size + width || y0 > size + width) continue;
       }
-      if (x1 < -width || y1 < -width || x0 > size + width || y0 > size + width) continue;
       const targets: Path2D[] = [];
       if (fill[3] > 0) {
-        const key = css(fill, alpha);
+        const key = colour(fill);
         let p = fills.get(key);
         if (!p) { p = new Path2D(); fills.set(key, p); }
         targets.push(p);
       }
       if (width > 0) {
-        const key = `${css(line, alpha)} ${width}`;
-        let s = strokes.get(key);
-        if (!s) { s = { path: new Path2D(), width }; strokes.set(key, s); }
-        targets.push(s.path);
+        const key = `${colour(line)} ${width}`;
+        let st = strokes.get(key);
+        if (!st) { st = { path: new Path2D(), width }; strokes.set(key, st); }
+        targets.push(st.path);
       }
       for (const path of targets) {
         for (const ring of rings) {
