@@ -27,6 +27,19 @@ function loadOptionsFor(sourceLayers: string[]) {
   if (!o) { o = { core: CORE_OPTIONS, mvt: { layers: sourceLayers } }; loadOptionsCache.set(key, o); }
   return o;
 }
+/** Where an MVTLayer's tiles come from and how they are decoded (only `sourceLayers`), shared by the label and hover layers. */
+function tileSourceProps(tileJson: TileJSON, sourceLayers: string[]) {
+  return {
+    data: tileJson.tiles,
+    minZoom: tileJson.minzoom,
+    maxZoom: tileJson.maxzoom,
+    // Only ask for tiles inside the archive's bounds; the server answers 404 outside them.
+    extent: tileJson.bounds ?? null,
+    loaders: LOADERS,
+    loadOptions: loadOptionsFor(sourceLayers),
+    binary: true,
+  };
+}
 /** SDF glyphs so the white halo keeps labels readable over roads and boundaries. */
 const FONT_SETTINGS = { sdf: true, fontSize: 48, buffer: 6, radius: 12 };
 
@@ -111,14 +124,7 @@ export function createTilesetLayer(tileset: Tileset, tileJson: TileJSON, style: 
   const textColour = (f: FeatureLike): RGBA => fade(LABEL_COLOR, opacityOf(f));
   return new MVTLayer({
     id: `tiles-${tileset}`,
-    data: tileJson.tiles,
-    minZoom: tileJson.minzoom,
-    maxZoom: tileJson.maxzoom,
-    // Only ask for tiles inside the archive's bounds; the server answers 404 outside them.
-    extent: tileJson.bounds ?? null,
-    loaders: LOADERS,
-    loadOptions: loadOptionsFor(sourceLayers),
-    binary: true,
+    ...tileSourceProps(tileJson, sourceLayers),
     // On screen, labels only (see LabelPickTileLayer).
     renderSubLayers: LABEL_PICK_TILE,
     // Boundaries, roads and fills are styled per feature; extrusion waits for the 3D view.
@@ -164,13 +170,7 @@ export function createHoverTileLayer(tileset: Tileset, tileJson: TileJSON, style
   const sourceLayers = [...style.bySourceLayer.keys()].sort();
   return new MVTLayer({
     id: `hover-${tileset}`,
-    data: tileJson.tiles,
-    minZoom: tileJson.minzoom,
-    maxZoom: tileJson.maxzoom,
-    extent: tileJson.bounds ?? null,
-    loaders: LOADERS,
-    loadOptions: loadOptionsFor(sourceLayers),
-    binary: true,
+    ...tileSourceProps(tileJson, sourceLayers),
     renderSubLayers: HOVER_TILE,
     filled: true,
     stroked: true,
