@@ -80,17 +80,8 @@ export async function openSqlitePatrolStore(file: string): Promise<PatrolStore> 
 }
 
 export async function openPgPatrolStore(databaseUrl: string, schema = 'patrol'): Promise<PatrolStore> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema name must be lower-case letters, digits and _ (got ${JSON.stringify(schema)})`);
-  const { default: pg } = await import('pg');
-  const { migratePg } = await import('./incidents/pg-store.ts');
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: '-c synchronous_commit=on' });
-  pool.on('error', () => { /* an idle client died; the next query reconnects */ });
-  try {
-    await migratePg(pool, schema, PATROL_MIGRATIONS);
-  } catch (e) {
-    await pool.end().catch(() => {});
-    throw new Error(`无法使用 PostgreSQL 巡查库 / cannot use the patrol database (schema ${schema}): ${(e as Error).message}`);
-  }
+  const { openMigratedPg } = await import('./incidents/pg-store.ts');
+  const pool = await openMigratedPg(databaseUrl, { schema, migrations: PATROL_MIGRATIONS, max: 2, durable: true, name: { zh: '巡查库', en: 'patrol' } });
   const s = `"${schema}"`;
   return {
     kind: 'postgres',

@@ -107,19 +107,10 @@ export async function openSqliteSecurityAudit(file: string, clock: () => number 
 // ------------------------------------------------------------------------------------------ PostgreSQL
 
 export async function openPgSecurityAudit(databaseUrl: string, opts: { schema?: string; clock?: () => number } = {}): Promise<SecurityAuditStore> {
-  const { default: pg } = await import('pg');
-  const { migratePg } = await import('../incidents/pg-store.ts');
+  const { openMigratedPg } = await import('../incidents/pg-store.ts');
   const schema = opts.schema ?? 'security';
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema name must be lower-case letters, digits and _ (got ${JSON.stringify(schema)})`);
   const clock = opts.clock ?? Date.now;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  pool.on('error', () => { /* an idle client died (server restart); the next query reconnects */ });
-  try {
-    await migratePg(pool, schema, SECURITY_MIGRATIONS);
-  } catch (e) {
-    await pool.end().catch(() => {});
-    throw new Error(`无法使用 PostgreSQL 安全审计库 / cannot use the security audit database (schema ${schema}): ${(e as Error).message}`);
-  }
+  const pool = await openMigratedPg(databaseUrl, { schema, migrations: SECURITY_MIGRATIONS, max: 2, name: { zh: '安全审计库', en: 'security audit' } });
   const s = `"${schema}"`;
   return {
     kind: 'postgres',

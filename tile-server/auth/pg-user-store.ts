@@ -1,27 +1,15 @@
 // The PostgreSQL user store (schema `auth`, chosen when a database URL is given).
 import pg from 'pg';
-import { migratePg } from '../incidents/pg-store.ts';
+import { openMigratedPg } from '../incidents/pg-store.ts';
 import { AUTH_MIGRATIONS } from './migrations.ts';
 import { sessionFromRow, userFromRow, userValues, USER_COLUMNS, type SessionRecord, type UserRecord, type UserStore } from './user-store.ts';
 
 type Row = Record<string, unknown>;
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
-function redact(url: string): string {
-  try { const u = new URL(url); return `${u.hostname}:${u.port || 5432}${u.pathname}`; } catch { return 'the database URL'; }
-}
-
 export async function openPgUserStore(databaseUrl: string, opts: { schema?: string } = {}): Promise<UserStore> {
   const schema = opts.schema ?? 'auth';
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema name must be lower-case letters, digits and _ (got ${JSON.stringify(schema)})`);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  pool.on('error', () => { /* an idle client died; the next query reconnects */ });
-  try {
-    await migratePg(pool, schema, AUTH_MIGRATIONS);
-  } catch (e) {
-    await pool.end().catch(() => {});
-    throw new Error(`无法使用 PostgreSQL 用户库 / cannot use the user database at ${redact(databaseUrl)} (schema ${schema}): ${(e as Error).message}. Start it (npx tsx scripts/pg-local.ts start) or unset the database URL for the SQLite file.`);
-  }
+  const pool = await openMigratedPg(databaseUrl, { schema, migrations: AUTH_MIGRATIONS, max: 4, name: { zh: '用户库', en: 'user' } });
   return new PgUserStore(pool, quoteIdent(schema));
 }
 

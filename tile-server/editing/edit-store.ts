@@ -83,8 +83,6 @@ export function versionOf(it: CommitItem, at: number, seq: number): FeatureVersi
   return v;
 }
 
-export const redactUrl = (url: string) => url.replace(/:[^:@/]*@/, ':***@');
-
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** `ONEMAP_EDITS_FILE`, else `var/edits.sqlite` under the repo (git-ignored). */

@@ -7,10 +7,10 @@
 // Edits are rare and small next to reads, so one writer at a time costs nothing noticeable; a big import is
 // one statement per 1000 rows.
 import pg from 'pg';
-import { migratePg } from '../incidents/pg-store.ts';
+import { openMigratedPg } from '../incidents/pg-store.ts';
 import type { FeatureVersion } from '../../layers/editing/model.ts';
 import {
-  auditFromRow, checkCommitItems, EditConflictError, redactUrl, versionFromRow, versionOf,
+  auditFromRow, checkCommitItems, EditConflictError, versionFromRow, versionOf,
   type AuditEntry, type CommitItem, type EditStore,
 } from './edit-store.ts';
 import { EDIT_MIGRATIONS } from './migrations.ts';
@@ -21,16 +21,7 @@ const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 export async function openPgEditStore(databaseUrl: string, opts: { schema?: string; max?: number } = {}): Promise<EditStore> {
   const schema = opts.schema ?? 'editing';
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema name must be lower-case letters, digits and _ (got ${JSON.stringify(schema)})`);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 4, options: '-c synchronous_commit=on' });
-  pool.on('error', () => { /* an idle client died (server restart); the next query reconnects */ });
-  try {
-    await migratePg(pool, schema, EDIT_MIGRATIONS);
-  } catch (e) {
-    await pool.end().catch(() => {});
-    throw new Error(`无法使用 PostgreSQL 编辑库 / cannot use the edit database at ${redactUrl(databaseUrl)} (schema ${schema}): ` +
-      `${(e as Error).message}. Start it (\`npx tsx scripts/pg-local.ts start\`), or unset the database URL for the SQLite file.`);
-  }
+  const pool = await openMigratedPg(databaseUrl, { schema, migrations: EDIT_MIGRATIONS, max: opts.max, durable: true, name: { zh: '编辑库', en: 'edit' } });
   return new PgEditStore(pool, schema);
 }
 

@@ -68,18 +68,35 @@ async function inTx<T>(pool: pg.Pool, fn: (c: Client) => Promise<T>): Promise<T>
   }
 }
 
-export async function openPgIncidentStore(databaseUrl: string, opts: PgIncidentStoreOptions = {}): Promise<IncidentStore> {
-  const schema = opts.schema ?? 'ops';
+/** What a store is called in the error when its database cannot be used. */
+export interface PgStoreName { zh: string; en: string }
+
+/**
+ * The PostgreSQL side of every small store: a pool (durable commits when `durable`), an idle-error
+ * handler (a dropped connection must not crash the server; the next query reconnects), the schema's
+ * migrations, and on failure the pool closed and an error naming the store, the database (password
+ * masked) and what to do. The twin of openMigratedSqlite.
+ */
+export async function openMigratedPg(databaseUrl: string, opts: {
+  schema: string; migrations: readonly Migration[]; name: PgStoreName; max?: number; durable?: boolean;
+}): Promise<pg.Pool> {
+  const { schema } = opts;
   if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema name must be lower-case letters, digits and _ (got ${JSON.stringify(schema)})`);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 4, options: '-c synchronous_commit=on' });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 4, ...(opts.durable ? { options: '-c synchronous_commit=on' } : {}) });
   pool.on('error', () => { /* an idle client died (server restart); the next query reconnects */ });
   try {
-    await migratePg(pool, schema, opts.migrations ?? MIGRATIONS);
+    await migratePg(pool, schema, opts.migrations);
   } catch (e) {
     await pool.end().catch(() => {});
-    throw new Error(`无法使用 PostgreSQL 事件库 / cannot use the incident database at ${redact(databaseUrl)} (schema ${schema}): ` +
-      `${(e as Error).message}. Start it (\`npx tsx scripts/pg-local.ts start\`), or unset DATABASE_URL for the SQLite file.`);
+    throw new Error(`无法使用 PostgreSQL ${opts.name.zh} / cannot use the ${opts.name.en} database at ${redact(databaseUrl)} (schema ${schema}): ` +
+      `${(e as Error).message}. Start it (\`npx tsx scripts/pg-local.ts start\`), or unset the database URL for the SQLite file.`);
   }
+  return pool;
+}
+
+export async function openPgIncidentStore(databaseUrl: string, opts: PgIncidentStoreOptions = {}): Promise<IncidentStore> {
+  const schema = opts.schema ?? 'ops';
+  const pool = await openMigratedPg(databaseUrl, { schema, migrations: opts.migrations ?? MIGRATIONS, max: opts.max, durable: true, name: { zh: '事件库', en: 'incident' } });
   return new PgIncidentStore(pool, quoteIdent(schema));
 }
 

@@ -152,17 +152,8 @@ export async function openSqliteIndicatorStore(file: string): Promise<IndicatorS
 }
 
 export async function openPgIndicatorStore(databaseUrl: string, schema = 'indicators'): Promise<IndicatorStore> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema name must be lower-case letters, digits and _ (got ${JSON.stringify(schema)})`);
-  const { default: pg } = await import('pg');
-  const { migratePg } = await import('../incidents/pg-store.ts');
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
-  pool.on('error', () => { /* an idle client died; the next query reconnects */ });
-  try {
-    await migratePg(pool, schema, INDICATOR_MIGRATIONS);
-  } catch (e) {
-    await pool.end().catch(() => {});
-    throw new Error(`无法使用 PostgreSQL 指标库 / cannot use the indicator database (schema ${schema}): ${(e as Error).message}`);
-  }
+  const { openMigratedPg } = await import('../incidents/pg-store.ts');
+  const pool = await openMigratedPg(databaseUrl, { schema, migrations: INDICATOR_MIGRATIONS, max: 3, name: { zh: '指标库', en: 'indicator' } });
   const s = `"${schema}"`;
   const codeCache = new Map<string, string[]>();
   const codesOf = async (id: string) => {

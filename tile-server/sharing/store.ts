@@ -137,19 +137,8 @@ export async function openSqliteSharingStore(file: string): Promise<SharingStore
 // ------------------------------------------------------------------------------------------ PostgreSQL
 
 export async function openPgSharingStore(databaseUrl: string, schema = 'sharing'): Promise<SharingStore> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`schema name must be lower-case letters, digits and _ (got ${JSON.stringify(schema)})`);
-  const { default: pg } = await import('pg');
-  const { migratePg } = await import('../incidents/pg-store.ts');
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
-  pool.on('error', () => { /* an idle client died; the next query reconnects */ });
-  try {
-    await migratePg(pool, schema, SHARING_MIGRATIONS);
-  } catch (e) {
-    await pool.end().catch(() => {});
-    let where = 'the database URL';
-    try { const u = new URL(databaseUrl); where = `${u.hostname}:${u.port || 5432}${u.pathname}`; } catch { /* keep the words */ }
-    throw new Error(`无法使用 PostgreSQL 数据共享库 / cannot use the sharing database at ${where} (schema ${schema}): ${(e as Error).message}. Start it (npx tsx scripts/pg-local.ts start) or unset the database URL for the SQLite file.`);
-  }
+  const { openMigratedPg } = await import('../incidents/pg-store.ts');
+  const pool = await openMigratedPg(databaseUrl, { schema, migrations: SHARING_MIGRATIONS, max: 3, name: { zh: '数据共享库', en: 'sharing' } });
   const s = `"${schema}"`;
   const ph = (i: number, c: string) => `$${i}${JSON_COLUMNS.has(c) ? '::jsonb' : ''}`;
   const insertSql = `INSERT INTO ${s}.requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map((c, i) => ph(i + 1, c)).join(', ')})`;
